@@ -1,0 +1,204 @@
+"""One agency as a service: it observes, publishes, triages what it receives, links, and acts."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from typing import Any
+
+from broker._envelope import Envelope, Rejected
+from broker._service import Service
+from tearline._lead import LEVELS, TLP, Caveats, Contribution, Grading, Lead, Marking, Source
+from tearline._messages import ConsentAnswer, ConsentRequest
+from tearline._record import ActionEvent, CaseEvent, ConsentEvent, DeliveryEvent, PublishEvent, TriageEvent
+from tearline._scenario import ConsentTerms, ResolvedAgency
+from tearline._time import DAY
+
+from ._cases import Case, Casebook
+
+_TLP_ORDER: tuple[TLP, ...] = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+_SENSITIVITY = ("low", "moderate", "high", "critical")
+
+
+class AgencyService(Service):
+    """An agency's analysts and officers.
+
+    - What it observes itself enters its casebook and its outbox after ``processing``.
+    - What it receives waits for triage: one analyst-queue, ``triage_per_day`` leads a day, first
+      come first served — background noise delays real leads when it exceeds capacity.
+    - Leads sharing an identifier are linked into cases, scored by grading (corroboration).
+    - A case is actionable when it holds the facets in ``act_on`` and scores at least
+      ``act_threshold``. After ``action_delay`` the agency interdicts if it can act where the case
+      points; otherwise it warns: it publishes an assessment lead for the gateway to route.
+    """
+
+    def __init__(self, *, agency: ResolvedAgency, seed: int, consent: ConsentTerms | None, **service: Any) -> None:
+        topics = service["topics"]
+        super().__init__(agency.id, inputs=(topics.inbox(agency.id),), **service)
+        self.agency = agency
+        self.seed = seed
+        self.consent = consent or ConsentTerms()
+        self.cases = Casebook(agency.id)
+        self._backlog: deque[tuple[Lead, int, str]] = deque()
+        self._busy = False
+        self._covered: set[str] = set()
+        self._assessments = 0
+        self._last_case: dict[str, tuple[object, ...]] = {}
+
+    # -- inputs ----------------------------------------------------------------------------
+    def handle(self, envelope: Envelope) -> None:
+        if envelope.kind == "observation" and envelope.sender == "WORLD":
+            obs = envelope.body
+            if obs.lead.origin != self.agency.id:
+                raise Rejected(f"observation for {obs.lead.origin} delivered to {self.agency.id}")
+            self.at(self.now + self.agency.processing, lambda: self._hold(obs.lead))
+        elif envelope.kind == "release" and envelope.sender == "GATEWAY":
+            release = envelope.body
+            self._backlog.append((release.lead, self.now, release.sender))
+            self.record(
+                DeliveryEvent,
+                agency=self.agency.id,
+                lead=release.lead.id,
+                sender=release.sender,
+                backlog=len(self._backlog) + (1 if self._busy else 0),
+            )
+            self._next_triage()
+        elif envelope.kind == "consent-request" and envelope.sender == "GATEWAY":
+            request = envelope.body
+            self.at(self.now + self.consent.delay, lambda: self._answer(request))
+        else:
+            raise Rejected(f"{self.agency.id} takes no {envelope.kind!r} from {envelope.sender}")
+
+    def _hold(self, lead: Lead) -> None:
+        """Own collection: straight into the casebook, and out to the gateway."""
+        self.send(self.topics.outbox(self.agency.id), "lead", lead, key=lead.id)
+        self.record(PublishEvent, agency=self.agency.id, lead=lead.id)
+        self._file(lead)
+
+    # -- triage ----------------------------------------------------------------------------
+    def _next_triage(self) -> None:
+        if self._busy or not self._backlog:
+            return
+        self._busy = True
+        lead, arrived, _ = self._backlog.popleft()
+        per_lead = round(DAY / self.agency.triage_per_day)
+        self.at(self.now + per_lead, lambda: self._triaged(lead, arrived))
+
+    def _triaged(self, lead: Lead, arrived: int) -> None:
+        self._busy = False
+        self.record(TriageEvent, agency=self.agency.id, lead=lead.id, waited=self.now - arrived)
+        self._file(lead)
+        self._next_triage()
+
+    # -- cases and action --------------------------------------------------------------------
+    def _file(self, lead: Lead) -> None:
+        case = self.cases.add(lead)
+        facets = case.facets(self.now)
+        score = case.score()
+        actionable = set(self.agency.act_on) <= set(facets) and score >= self.agency.act_threshold
+        state = (tuple(sorted(case.leads)), facets, score)
+        if self._last_case.get(case.id) != state:
+            self._last_case[case.id] = state
+            self.record(
+                CaseEvent,
+                agency=self.agency.id,
+                case=case.id,
+                leads=tuple(sorted(case.leads)),
+                identifiers=tuple(sorted(case.keys)),
+                timing=case.timing,
+                facets=facets,
+                score=score,
+                actionable=actionable,
+            )
+        if actionable and not case.keys <= self._covered:
+            self._covered |= case.keys
+            self.at(self.now + self.agency.action_delay, lambda: self._act(lead.id))
+
+    def _act(self, lead_id: str) -> None:
+        case = self.cases.case_of(lead_id)
+        if case is None:  # pragma: no cover - a filed lead always has a case
+            return
+        self._covered |= case.keys
+        places = case.places()
+        can_act_there = not places or bool(places & set(self.agency.jurisdiction))
+        if self.agency.interdicts and can_act_there:
+            self.record(
+                ActionEvent,
+                agency=self.agency.id,
+                case=case.id,
+                action="interdict",
+                identifiers=tuple(sorted(case.keys)),
+                timing=case.timing,
+                score=case.score(),
+            )
+            return
+        assessment = self._assessment(case)
+        self.send(self.topics.outbox(self.agency.id), "lead", assessment, key=assessment.id)
+        self.record(PublishEvent, agency=self.agency.id, lead=assessment.id, assessment=True)
+        self.record(
+            ActionEvent,
+            agency=self.agency.id,
+            case=case.id,
+            action="warn",
+            identifiers=tuple(sorted(case.keys)),
+            timing=case.timing,
+            score=case.score(),
+            lead=assessment.id,
+        )
+
+    def _assessment(self, case: Case) -> Lead:
+        """A lead built from a case: everything it links, marked as restrictively as its parts."""
+        self._assessments += 1
+        leads = [case.leads[k] for k in sorted(case.leads)]
+        score = case.score()
+        credibility = 1 if score >= 0.9 else 2 if score >= 0.7 else 3 if score >= 0.5 else 4
+        rel_lists = [set(lead.caveats.rel_to) for lead in leads if lead.caveats.rel_to is not None]
+        rel_to = tuple(sorted(set.intersection(*rel_lists))) if rel_lists else None
+        identifiers = {i.key: i for lead in leads for i in lead.identifiers}
+        indicators = {ind.model_dump_json(): ind for lead in leads for ind in lead.indicators}
+        return Lead(
+            id=f"{self.agency.id}-a{self._assessments}",
+            origin=self.agency.id,
+            observed_at=self.now,
+            identifiers=tuple(identifiers[k] for k in sorted(identifiers)),
+            indicators=tuple(indicators[k] for k in sorted(indicators)),
+            marking=Marking(level=LEVELS[max(lead.marking.rank for lead in leads)]),
+            caveats=Caveats(
+                orcon=any(lead.caveats.orcon for lead in leads),
+                noforn=any(lead.caveats.noforn for lead in leads),
+                rel_to=rel_to,
+            ),
+            tlp=_TLP_ORDER[max(_TLP_ORDER.index(lead.tlp) for lead in leads)],
+            grading=Grading(reliability="B", credibility=credibility),
+            source=Source(
+                type="LIAISON" if any(lead.origin != self.agency.id for lead in leads) else leads[0].source.type,
+                sensitivity=_SENSITIVITY[max(_SENSITIVITY.index(lead.source.sensitivity) for lead in leads)],
+            ),
+            summary=f"{self.agency.id} assessment of case {case.id}: " + "; ".join(lead.summary for lead in leads)[:400],
+            derived_from=tuple(sorted(case.leads)),
+            third_party=tuple(
+                Contribution(agency=lead.origin, lead=lead.id, orcon=lead.caveats.orcon)
+                for lead in leads
+                if lead.origin != self.agency.id
+            ),
+            cites=tuple(sorted({c for lead in leads for c in lead.cites})),
+        )
+
+    # -- consent (third-party rule) ----------------------------------------------------------
+    def _answer(self, request: ConsentRequest) -> None:
+        rng = random.Random(f"{self.seed}:consent:{request.lead}:{request.recipient}")
+        answer = "refuse" if rng.random() < self.consent.refusal else "grant"
+        self.record(
+            ConsentEvent,
+            lead=request.lead,
+            sender=request.sender,
+            recipient=request.recipient,
+            originator=self.agency.id,
+            step=answer,
+        )
+        self.send(
+            self.topics.outbox(self.agency.id),
+            "consent-answer",
+            ConsentAnswer(lead=request.lead, sender=request.sender, recipient=request.recipient, answer=answer),
+            key=request.lead,
+        )

@@ -1,0 +1,26 @@
+"""Message plumbing: the transport contract and its implementations, envelopes, the release gateway."""
+
+from ._envelope import Envelope, Keyring, Rejected
+from ._gateway import GATEWAY, Gateway
+from ._memory import MemoryConsumer, MemoryTransport
+from ._service import Service
+from ._topics import Topics
+from ._transport import Consumer, Message, TopicSpec, Transport, drain, partition_for
+
+__all__ = [
+    "GATEWAY",
+    "Consumer",
+    "Envelope",
+    "Gateway",
+    "Keyring",
+    "MemoryConsumer",
+    "MemoryTransport",
+    "Message",
+    "Rejected",
+    "Service",
+    "TopicSpec",
+    "Topics",
+    "Transport",
+    "drain",
+    "partition_for",
+]

@@ -1,0 +1,112 @@
+"""The release gateway: every lead on an outbox meets the policy once per possible recipient."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from policies import Ledger, Policy, PolicyContext, Route
+from tearline._decision import Decision, forward
+from tearline._lead import SENSITIVITY_WEIGHT, Lead
+from tearline._messages import ConsentRequest, Release
+from tearline._record import ConsentEvent, DecisionEvent
+from tearline._scenario import ResolvedAgency, Scenario
+
+from ._envelope import Envelope, Rejected
+from ._service import Service
+
+GATEWAY = "GATEWAY"
+
+
+class Gateway(Service):
+    """Reads every agency's outbox; asks the policy about every other agency; records each decision
+    (rule and reason) in the audit; delivers released copies to inboxes after the decided delay."""
+
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        scenario: Scenario,
+        agencies: Mapping[str, ResolvedAgency],
+        seed: int,
+        **service: Any,
+    ) -> None:
+        topics = service["topics"]
+        super().__init__(GATEWAY, inputs=tuple(topics.outbox(a) for a in sorted(agencies)), **service)
+        self.policy = policy
+        self.scenario = scenario
+        self.agencies = dict(agencies)
+        self.seed = seed
+        self.ledger = Ledger()
+        self._pending: dict[tuple[str, str], tuple[Lead, str]] = {}
+
+    def handle(self, envelope: Envelope) -> None:
+        if envelope.kind == "lead":
+            lead = envelope.body
+            if lead.origin != envelope.sender:
+                raise Rejected(f"{envelope.sender} published a lead whose origin is {lead.origin}")
+            for recipient in sorted(self.agencies):
+                if recipient != envelope.sender:
+                    self._decide(lead, envelope.sender, recipient)
+        elif envelope.kind == "consent-answer":
+            answer = envelope.body
+            pending = self._pending.pop((answer.lead, answer.recipient), None)
+            if pending is None:
+                raise Rejected(f"consent answer for {answer.lead}→{answer.recipient}, which nobody asked for")
+            lead, sender = pending
+            self.ledger.consents[(answer.lead, answer.recipient)] = answer.answer
+            self._decide(lead, sender, answer.recipient, answered=True)
+        else:
+            raise Rejected(f"the gateway takes no {envelope.kind!r} messages")
+
+    def _context(self) -> PolicyContext:
+        return PolicyContext(self.scenario, self.agencies, self.now, self.seed, self.ledger)
+
+    def _decide(self, lead: Lead, sender: str, recipient: str, *, answered: bool = False) -> None:
+        route = Route(self.agencies[sender], self.agencies[recipient])
+        decision = self.policy.decide(lead, route, self._context())
+        if decision.action == "consult":
+            originator = decision.consult
+            if answered or originator is None or originator not in self.agencies:
+                why = "asked again after an answer" if answered else f"originator {originator} is not in this run"
+                decision = Decision.withhold(decision.rule, f"{decision.reason}; {why}")
+            else:
+                self._pending[(lead.id, recipient)] = (lead, sender)
+                self.record(
+                    ConsentEvent, lead=lead.id, sender=sender, recipient=recipient, originator=originator, step="request"
+                )
+                self.send(
+                    self.topics.inbox(originator),
+                    "consent-request",
+                    ConsentRequest(lead=lead.id, sender=sender, recipient=recipient),
+                    key=lead.id,
+                )
+                return
+        deliver_at = None
+        exposure = 0.0
+        if decision.action == "release":
+            copy = forward(lead, decision, sender, recipient, self.now)
+            deliver_at = max(self.now + decision.delay, self.now + self.transit)
+            exposure = SENSITIVITY_WEIGHT[copy.source.sensitivity] if copy.sanitised_from is None else 0.0
+            self.send(
+                self.topics.inbox(recipient),
+                "release",
+                Release(lead=copy, sender=sender, rule=decision.rule),
+                key=lead.id,
+                at=deliver_at,
+            )
+            self.ledger.released[(sender, recipient)] += 1
+        self.record(
+            DecisionEvent,
+            lead=lead.id,
+            sender=sender,
+            recipient=recipient,
+            action=decision.action,
+            rule=decision.rule,
+            reason=decision.reason,
+            delay=decision.delay,
+            transforms=tuple(t.kind for t in decision.transforms),
+            trail=decision.trail,
+            deliver_at=deliver_at,
+            exposure=exposure,
+        )

@@ -1,0 +1,170 @@
+"""In-process transport: Kafka's delivery semantics without a server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tearline._errors import TransportClosed, TransportError
+
+from ._transport import Consumer, Headers, Message, TopicSpec, Transport, partition_for
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass
+class _Group:
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+    members: list[MemoryConsumer] = field(default_factory=list)
+
+
+class MemoryTransport(Transport):
+    """Topics as lists in memory; keyed partitioning, offsets and consumer groups as in Kafka.
+
+    What the rest of Tearline can observe behaves as on Kafka: publishing to a topic that was not
+    created fails; a key always lands on the same partition (Kafka's murmur2 partitioner); each
+    partition is read in offset order; a group reads each record once, and a member that joins
+    later resumes from the group's committed offsets; partitions are spread over a group's
+    members with Kafka's range assignment.
+    """
+
+    def __init__(self) -> None:
+        self._logs: dict[str, list[list[Message]]] = {}
+        self._groups: dict[str, _Group] = {}
+        self._round_robin: dict[str, itertools.cycle[int]] = {}
+        self._published = asyncio.Event()
+        self._closed = False
+
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
+        self._check_open()
+        for spec in specs:
+            if spec.partitions < 1:
+                raise TransportError(f"topic {spec.name!r}: partitions must be at least 1")
+            if spec.name not in self._logs:
+                self._logs[spec.name] = [[] for _ in range(spec.partitions)]
+                self._round_robin[spec.name] = itertools.cycle(range(spec.partitions))
+        for group in self._groups.values():
+            _rebalance(group)
+
+    def topics(self) -> list[str]:
+        return sorted(self._logs)
+
+    async def publish(
+        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+    ) -> tuple[int, int]:
+        self._check_open()
+        log = self._logs.get(topic)
+        if log is None:
+            raise TransportError(f"unknown topic {topic!r}: create it first")
+        partition = (
+            partition_for(key, len(log)) if key is not None else next(self._round_robin[topic])
+        )
+        records = log[partition]
+        records.append(Message(topic, partition, len(records), key, bytes(value), tuple(headers)))
+        self._published.set()
+        self._published = asyncio.Event()
+        return partition, len(records) - 1
+
+    async def subscribe(self, group: str, topics: Sequence[str]) -> MemoryConsumer:
+        self._check_open()
+        for t in topics:
+            if t not in self._logs:
+                raise TransportError(f"unknown topic {t!r}: create it first")
+        g = self._groups.setdefault(group, _Group())
+        consumer = MemoryConsumer(self, g, tuple(topics))
+        g.members.append(consumer)
+        _rebalance(g)
+        return consumer
+
+    def end_offset(self, tp: TopicPartition) -> int:
+        return len(self._logs[tp[0]][tp[1]])
+
+    def partitions(self, topic: str) -> int:
+        return len(self._logs[topic])
+
+    async def close(self) -> None:
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportClosed("the memory transport is closed")
+
+
+def _rebalance(group: _Group) -> None:
+    """Kafka's range assignor: per topic, contiguous partition ranges over sorted members."""
+    for member in group.members:
+        member._assigned = []
+    topics = sorted({t for m in group.members for t in m._topics})
+    for topic in topics:
+        members = sorted((m for m in group.members if topic in m._topics), key=lambda m: m._id)
+        n = members[0]._transport.partitions(topic) if members else 0
+        per, extra = divmod(n, len(members)) if members else (0, 0)
+        start = 0
+        for i, m in enumerate(members):
+            count = per + (1 if i < extra else 0)
+            m._assigned.extend((topic, p) for p in range(start, start + count))
+            start += count
+    for member in group.members:  # eager protocol, as aiokafka: restart from committed offsets
+        member._positions = {tp: group.committed.get(tp, 0) for tp in member._assigned}
+
+
+_ids = itertools.count()
+
+
+class MemoryConsumer(Consumer):
+    """A consumer-group member of :class:`MemoryTransport`."""
+
+    def __init__(self, transport: MemoryTransport, group: _Group, topics: tuple[str, ...]) -> None:
+        self._transport = transport
+        self._group = group
+        self._topics = topics
+        self._id = next(_ids)
+        self._assigned: list[TopicPartition] = []
+        self._positions: dict[TopicPartition, int] = {}
+        self._closed = False
+
+    async def poll(self, timeout: float = 0.0, max_records: int | None = None) -> list[Message]:
+        self._check_open()
+        out = self._take(max_records)
+        if not out and timeout > 0:
+            try:
+                await asyncio.wait_for(self._transport._published.wait(), timeout)
+            except TimeoutError:
+                return []
+            out = self._take(max_records)
+        return out
+
+    def _take(self, max_records: int | None) -> list[Message]:
+        out: list[Message] = []
+        for tp in sorted(self._assigned):
+            log = self._transport._logs[tp[0]][tp[1]]
+            pos = self._positions[tp]
+            room = None if max_records is None else max_records - len(out)
+            if room is not None and room <= 0:
+                break
+            chunk = log[pos:] if room is None else log[pos : pos + room]
+            out.extend(chunk)
+            self._positions[tp] = pos + len(chunk)
+        return out
+
+    async def commit(self) -> None:
+        self._check_open()
+        self._group.committed.update(self._positions)
+
+    async def lag(self) -> int:
+        self._check_open()
+        return sum(self._transport.end_offset(tp) - pos for tp, pos in self._positions.items())
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._group.members.remove(self)
+        _rebalance(self._group)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportClosed("this consumer is closed")
+        self._transport._check_open()

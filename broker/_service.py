@@ -1,0 +1,220 @@
+"""The core every Tearline service shares: a small deterministic event loop fed by topics.
+
+A service reads its input topics, verifies each envelope, and queues it by the sim time at which
+it takes effect. :meth:`Service.step` then runs every queued message and timer due before
+``until``, in (time, priority, sender, sequence) order — an order fixed by the content of the
+messages, never by when they arrived — so the same inputs always give the same outputs, whichever
+transport carried them. Every message a service sends takes at least the scenario's ``transit``
+to take effect, so nothing a service sends during one step can be due within that step: that is
+what lets all services step side by side and still agree with a single sequential loop.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from tearline._errors import RunError
+from tearline._model import Model
+from tearline._record import Event
+from tearline._time import SimTime, iso
+
+from ._envelope import Envelope, Keyring, Kind, Rejected, dead_letter, envelope, open_envelope, seal
+from ._topics import Topics
+from ._transport import Consumer, Transport, drain
+
+MESSAGE, TIMER = 0, 1
+
+
+@dataclass(order=True)
+class _Due:
+    at: SimTime
+    priority: int
+    sender: str
+    seq: int
+    tie: int
+    envelope: Envelope | None = field(compare=False, default=None)
+    callback: Callable[[], None] | None = field(compare=False, default=None)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    key: bytes
+    envelope: Envelope
+
+
+class Service:
+    """Base of the world, the release gateway and the agencies."""
+
+    def __init__(
+        self,
+        name: str,
+        transport: Transport,
+        *,
+        run: str,
+        topics: Topics,
+        keyring: Keyring,
+        senders: frozenset[str],
+        start: SimTime,
+        transit: int,
+        inputs: tuple[str, ...],
+        suppress_through: int = 0,
+        log_context: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.transport = transport
+        self.run = run
+        self.topics = topics
+        self.transit = transit
+        self.now: SimTime = start
+        self._keyring = keyring
+        self._key = keyring.signer(name)
+        self._senders = senders
+        self._inputs = inputs
+        self._consumer: Consumer | None = None
+        self._queue: list[_Due] = []
+        self._ties = itertools.count()
+        self._seen: set[tuple[str, int]] = set()
+        self._outgoing: list[Outgoing] = []
+        self._seq = 0
+        self._suppress_through = suppress_through
+        self.dead_letters = 0
+        self.log = structlog.get_logger("tearline").bind(service=name, **(log_context or {}))
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._inputs:
+            self._consumer = await self.transport.subscribe(f"{self.topics.namespace}.{self.name}", self._inputs)
+
+    async def close(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.close()
+            self._consumer = None
+
+    def first_due(self) -> SimTime | None:
+        """The earliest timer already scheduled (before any step)."""
+        return self._queue[0].at if self._queue else None
+
+    @property
+    def seq(self) -> int:
+        """The sequence number of the last message this service produced."""
+        return self._seq
+
+    # -- the loop --------------------------------------------------------------------------
+    async def step(self, until: SimTime) -> SimTime | None:
+        """Run everything due before ``until``; publish what it produced; return the next due time."""
+        await self._read()
+        while self._queue and self._queue[0].at < until:
+            due = heapq.heappop(self._queue)
+            self.now = due.at
+            if due.envelope is not None:
+                try:
+                    self.handle(due.envelope)
+                except (ValidationError, Rejected) as exc:
+                    reason = exc.reason if isinstance(exc, Rejected) else _first_error(exc)
+                    await self._dead_body(due.envelope, reason)
+            elif due.callback is not None:
+                due.callback()
+        sent_at = await self._flush()
+        if self._consumer is not None:
+            await self._consumer.commit()
+        nexts = [t for t in (sent_at, self._queue[0].at if self._queue else None) if t is not None]
+        return min(nexts) if nexts else None
+
+    async def _read(self) -> None:
+        if self._consumer is None:
+            return
+        for message in await drain(self._consumer):
+            try:
+                env = open_envelope(message, self._keyring, self.run, self._senders)
+            except Rejected as exc:
+                await self._dead(message_value=dead_letter(message, exc.reason, self.name), reason=exc.reason)
+                continue
+            ident = (env.sender, env.seq)
+            if ident in self._seen:
+                continue  # a redelivery (at-least-once): already queued or handled
+            self._seen.add(ident)
+            if env.at < self.now:
+                await self._dead(
+                    message_value=dead_letter(message, "takes effect before this service's clock", self.name),
+                    reason="late",
+                )
+                continue
+            heapq.heappush(self._queue, _Due(env.at, MESSAGE, env.sender, env.seq, 0, envelope=env))
+
+    def handle(self, envelope: Envelope) -> None:
+        """Act on one message at ``self.now``. Raise ValidationError/Rejected to dead-letter it."""
+        raise NotImplementedError
+
+    # -- what handlers call ----------------------------------------------------------------
+    def at(self, when: SimTime, callback: Callable[[], None]) -> None:
+        """Run ``callback`` at sim time ``when`` (same-time timers run in the order scheduled)."""
+        if when < self.now:
+            raise RunError(f"{self.name}: cannot schedule in the past ({iso(when)} < {iso(self.now)})")
+        heapq.heappush(self._queue, _Due(when, TIMER, "", next(self._ties), 0, callback=callback))
+
+    def send(self, topic: str, kind: Kind, body: Model, *, key: str, at: SimTime | None = None) -> None:
+        """Queue a message for another service; it takes effect no sooner than ``now + transit``."""
+        effective = max(at if at is not None else self.now, self.now + self.transit)
+        self._emit(topic, kind, body, key=key, at=effective)
+
+    def record(self, event_type: type[Event], **fields: Any) -> None:  # type: ignore[valid-type]
+        """Add an event to the run record (the audit topic), stamped now, by this service."""
+        self._seq += 1
+        event = event_type(at=self.now, by=self.name, seq=self._seq, **fields)
+        self._queue_out(self.topics.audit, "event", event, key=self.name, at=self.now, seq=self._seq)
+
+    def _emit(self, topic: str, kind: Kind, body: Model, *, key: str, at: SimTime) -> None:
+        self._seq += 1
+        self._queue_out(topic, kind, body, key=key, at=at, seq=self._seq)
+
+    def _queue_out(self, topic: str, kind: Kind, body: Model, *, key: str, at: SimTime, seq: int) -> None:
+        env = envelope(kind, run=self.run, sender=self.name, seq=seq, at=at, body=body)
+        self._outgoing.append(Outgoing(topic, key.encode(), env))
+
+    async def _flush(self) -> SimTime | None:
+        earliest: SimTime | None = None
+        out, self._outgoing = self._outgoing, []
+        for o in out:
+            if o.envelope.seq <= self._suppress_through:
+                continue  # already on the log before a restart
+            value, headers = seal(o.envelope, self._key)
+            await self.transport.publish(o.topic, value, key=o.key, headers=headers)
+            if o.topic != self.topics.audit:
+                earliest = o.envelope.at if earliest is None else min(earliest, o.envelope.at)
+        await self.transport.flush()
+        return earliest
+
+    async def _dead(self, *, message_value: bytes, reason: str) -> None:
+        self.dead_letters += 1
+        self.log.warning("dead-letter", reason=reason)
+        await self.transport.publish(self.topics.deadletter, message_value, key=self.name.encode())
+
+    async def _dead_body(self, env: Envelope, reason: str) -> None:
+        self.dead_letters += 1
+        self.log.warning("dead-letter", reason=reason, sender=env.sender, seq=env.seq)
+        payload = env.model_dump_json(by_alias=True).encode()
+        await self.transport.publish(
+            self.topics.deadletter,
+            b'{"service": "%s", "reason": %s, "envelope": %s}'
+            % (self.name.encode(), _json_str(reason), payload),
+            key=self.name.encode(),
+        )
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    return f"malformed {exc.title}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+
+
+def _json_str(text: str) -> bytes:
+    import json
+
+    return json.dumps(text).encode()

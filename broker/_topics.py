@@ -1,0 +1,48 @@
+"""Topic names and settings, the same on every transport."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ._transport import TopicSpec
+
+LEAD_PARTITIONS = 3
+"""Outboxes and inboxes are keyed by lead id over this many partitions."""
+
+
+class Topics:
+    """``<ns>.<agency>.outbox``, ``<ns>.<agency>.inbox``, ``<ns>.audit``, ``<ns>.deadletter``, ``<ns>.clock``."""
+
+    def __init__(self, namespace: str = "tearline") -> None:
+        self.namespace = namespace
+
+    def outbox(self, agency: str) -> str:
+        return f"{self.namespace}.{agency}.outbox"
+
+    def inbox(self, agency: str) -> str:
+        return f"{self.namespace}.{agency}.inbox"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.namespace}.audit"
+
+    @property
+    def deadletter(self) -> str:
+        return f"{self.namespace}.deadletter"
+
+    @property
+    def clock(self) -> str:
+        return f"{self.namespace}.clock"
+
+    def specs(self, agencies: Iterable[str]) -> list[TopicSpec]:
+        """Every topic a run needs, with explicit partitions and configs."""
+        keep = {"retention.ms": "-1", "min.insync.replicas": "1"}
+        specs = [
+            TopicSpec(self.audit, 1, keep),
+            TopicSpec(self.deadletter, 1, keep),
+            TopicSpec(self.clock, 1, keep),
+        ]
+        for a in sorted(agencies):
+            specs.append(TopicSpec(self.outbox(a), LEAD_PARTITIONS, keep))
+            specs.append(TopicSpec(self.inbox(a), LEAD_PARTITIONS, keep))
+        return specs

@@ -1,0 +1,75 @@
+"""Tearline: replay terrorist plots and ask whether sharing under rule X connects the dots in time.
+
+The public API: the domain model (leads, agencies, scenarios, decisions, record events), scenario
+loading, and :func:`replay`, which runs a scenario on a transport and returns its record.
+"""
+
+from ._config import RunConfig
+from ._decision import Decision, SisAlert, Tearline, Transform, apply_transforms
+from ._errors import (
+    PolicyError,
+    Problem,
+    RunError,
+    ScenarioError,
+    TearlineError,
+    TransportClosed,
+    TransportError,
+)
+from ._facts import Fact, load_facts
+from ._judge import Summary
+from ._lead import (
+    Caveats,
+    Contribution,
+    Grading,
+    Hop,
+    Identifier,
+    Indicator,
+    Lead,
+    Marking,
+    Source,
+    Window,
+)
+from ._record import Event, canonical, digest
+from ._run import Run, RunResult, replay
+from ._scenario import Agency, Inject, Plot, ResolvedAgency, Scenario, load_scenario
+
+__all__ = [
+    "Agency",
+    "Caveats",
+    "Contribution",
+    "Decision",
+    "Event",
+    "Fact",
+    "Grading",
+    "Hop",
+    "Identifier",
+    "Indicator",
+    "Inject",
+    "Lead",
+    "Marking",
+    "Plot",
+    "PolicyError",
+    "Problem",
+    "ResolvedAgency",
+    "Run",
+    "RunConfig",
+    "RunError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SisAlert",
+    "Source",
+    "Summary",
+    "Tearline",
+    "TearlineError",
+    "Transform",
+    "TransportClosed",
+    "TransportError",
+    "Window",
+    "apply_transforms",
+    "canonical",
+    "digest",
+    "load_facts",
+    "load_scenario",
+    "replay",
+]

@@ -1,0 +1,155 @@
+"""The run record: every event of a run, canonically serialised; its SHA-256 is the digest."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from ._decision import Action
+from ._lead import AgencyId
+from ._model import Model
+from ._scenario import Facet
+from ._time import Time
+
+
+class _Event(Model):
+    at: Time
+    by: str
+    """The service that recorded it: an agency id, ``GATEWAY`` or ``WORLD``."""
+    seq: int
+    """The recording service's own sequence number (its outputs, in order)."""
+
+
+class InjectEvent(_Event):
+    kind: Literal["inject"] = "inject"
+    inject: str
+    observer: AgencyId
+    lead: str
+    what: str
+    noise: bool = False
+    disputed: bool = False
+
+
+class PublishEvent(_Event):
+    kind: Literal["publish"] = "publish"
+    agency: AgencyId
+    lead: str
+    assessment: bool = False
+    """True for a lead the agency derived from a case (a warning to others)."""
+
+
+class DecisionEvent(_Event):
+    kind: Literal["decision"] = "decision"
+    lead: str
+    sender: AgencyId
+    recipient: AgencyId
+    action: Action
+    rule: str
+    reason: str
+    delay: int = 0
+    transforms: tuple[str, ...] = ()
+    trail: tuple[str, ...] = ()
+    deliver_at: Time | None = None
+    exposure: float = 0.0
+    """Cost of exposing the source to the recipient (sensitivity weight, 0 if sanitised)."""
+
+
+class ConsentEvent(_Event):
+    kind: Literal["consent"] = "consent"
+    lead: str
+    sender: AgencyId
+    recipient: AgencyId
+    originator: AgencyId
+    step: Literal["request", "grant", "refuse"]
+
+
+class DeliveryEvent(_Event):
+    kind: Literal["delivery"] = "delivery"
+    agency: AgencyId
+    lead: str
+    sender: AgencyId
+    backlog: int
+    """Leads waiting for triage at this agency, including this one."""
+
+
+class TriageEvent(_Event):
+    kind: Literal["triage"] = "triage"
+    agency: AgencyId
+    lead: str
+    waited: int
+    """Seconds between delivery and an analyst reading it."""
+
+
+class CaseEvent(_Event):
+    kind: Literal["case"] = "case"
+    agency: AgencyId
+    case: str
+    leads: tuple[str, ...]
+    identifiers: tuple[str, ...]
+    timing: tuple[tuple[int, int], ...] = ()
+    """Windows of the case's timing indicators, as (from, to) sim times."""
+    facets: tuple[Facet, ...]
+    score: float
+    actionable: bool
+
+
+class ActionEvent(_Event):
+    kind: Literal["action"] = "action"
+    agency: AgencyId
+    case: str
+    action: Literal["interdict", "warn"]
+    identifiers: tuple[str, ...]
+    timing: tuple[tuple[int, int], ...] = ()
+    score: float
+    lead: str | None = None
+    """For a warning: the assessment lead published."""
+
+
+class OutcomeEvent(_Event):
+    kind: Literal["outcome"] = "outcome"
+    plot: str
+    result: Literal["disrupted", "attack"]
+    disrupted_by: AgencyId | None = None
+    disrupted_at: Time | None = None
+    warning: int | None = None
+    """Seconds between the disrupting action and the attack time."""
+    detected_by: AgencyId | None = None
+    detected_at: Time | None = None
+    """First time any agency's case held what the plot's ``needs`` ask for."""
+
+
+Event = Annotated[
+    InjectEvent | PublishEvent | DecisionEvent | ConsentEvent | DeliveryEvent | TriageEvent
+    | CaseEvent | ActionEvent | OutcomeEvent,
+    Field(discriminator="kind"),
+]
+EVENT = TypeAdapter(Event)
+
+_KIND_ORDER = {
+    k: i
+    for i, k in enumerate(
+        ("inject", "publish", "consent", "decision", "delivery", "triage", "case", "action", "outcome")
+    )
+}
+
+
+def sort_key(e: Event) -> tuple[int, str, int]:
+    """Canonical order: time, then recording service, then that service's sequence."""
+    return (e.at, e.by, e.seq)
+
+
+def canonical_line(e: Event) -> bytes:
+    """One event as compact JSON (field order fixed by the model), newline-terminated."""
+    return EVENT.dump_json(e, by_alias=True) + b"\n"
+
+
+def canonical(events: Iterable[Event]) -> bytes:
+    """The whole record, sorted canonically."""
+    return b"".join(canonical_line(e) for e in sorted(events, key=sort_key))
+
+
+def digest(record: bytes) -> str:
+    return hashlib.sha256(record).hexdigest()

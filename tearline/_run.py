@@ -1,0 +1,206 @@
+"""The driver: builds a run's services on a transport, advances the clock, collects the record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import structlog
+
+from agencies import AgencyService
+from broker import GATEWAY, Gateway, Keyring, MemoryTransport, Service, Topics, Transport
+from broker._envelope import Rejected, open_envelope
+from broker._transport import drain
+from policies import Policy, load_policy
+
+from ._config import RunConfig
+from ._errors import RunError
+from ._judge import Summary, judge, summarise
+from ._record import Event, canonical, digest
+from ._scenario import ResolvedAgency
+from ._time import SimTime, iso
+from ._world import WORLD, World
+
+
+class Participant(Protocol):
+    """Anything the driver can step: a local service, or a handle on one in another process."""
+
+    name: str
+
+    async def step(self, until: SimTime) -> SimTime | None: ...
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its record (canonical bytes), digest and summary."""
+
+    config: RunConfig
+    events: tuple[Event, ...]
+    record: bytes
+    digest: str
+    summary: Summary
+
+    def write(self, out: Path) -> None:
+        """Write ``record.jsonl`` and ``summary.json`` into ``out``."""
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "record.jsonl").write_bytes(self.record)
+        (out / "summary.json").write_text(json.dumps(self.summary.model_dump(mode="json"), indent=2) + "\n")
+
+
+class Run:
+    """One run's wiring: policy, active agencies, topics, keys — and how to build each service.
+
+    The same object is built from the same :class:`RunConfig` in every process of a distributed
+    run, so every process agrees on agencies, topics and keys.
+    """
+
+    def __init__(self, config: RunConfig, *, namespace: str = "tearline") -> None:
+        self.config = config
+        self.scenario = config.scenario
+        self.policy: Policy = load_policy(config.policy, config.policy_data)
+        self.enabled = tuple(sorted(set(config.enable) | self.policy.enables(self.scenario)))
+        self.agencies: dict[str, ResolvedAgency] = {
+            a.id: a for a in self.scenario.active_agencies(frozenset(self.enabled))
+        }
+        self.topics = Topics(namespace)
+        self.keyring = Keyring(config.secret)
+        self.senders = frozenset({WORLD, GATEWAY, *self.agencies})
+        self.log_context = {"scenario": self.scenario.id, "seed": config.seed, "policy": config.policy}
+
+    def _common(self, transport: Transport, suppress_through: int = 0) -> dict[str, Any]:
+        return {
+            "transport": transport,
+            "run": self.config.run_id,
+            "topics": self.topics,
+            "keyring": self.keyring,
+            "senders": self.senders,
+            "start": self.scenario.start,
+            "transit": self.scenario.transit,
+            "suppress_through": suppress_through,
+            "log_context": self.log_context,
+        }
+
+    def world(self, transport: Transport) -> World:
+        return World(config=self.config, agencies=self.agencies, **self._common(transport))
+
+    def gateway(self, transport: Transport, suppress_through: int = 0) -> Gateway:
+        return Gateway(
+            policy=self.policy,
+            scenario=self.scenario,
+            agencies=self.agencies,
+            seed=self.config.seed,
+            **self._common(transport, suppress_through),
+        )
+
+    def agency(self, agency_id: str, transport: Transport, suppress_through: int = 0) -> AgencyService:
+        if agency_id not in self.agencies:
+            known = ", ".join(sorted(self.agencies))
+            raise RunError(f"agency {agency_id!r} is not in this run (agencies: {known})")
+        return AgencyService(
+            agency=self.agencies[agency_id],
+            seed=self.config.seed,
+            consent=self.scenario.consent,
+            **self._common(transport, suppress_through),
+        )
+
+    async def create_topics(self, transport: Transport) -> None:
+        await transport.create_topics(self.topics.specs(self.agencies))
+
+    async def drive(
+        self,
+        world: World,
+        others: Sequence[Participant],
+        *,
+        on_step: Callable[[SimTime], None] | None = None,
+    ) -> None:
+        """Advance the clock window by window until the horizon.
+
+        Each window is ``[t, t + transit)`` where ``t`` is the earliest thing due anywhere. The
+        world steps first (its observations take effect at once), then every other participant.
+        """
+        log = structlog.get_logger("tearline").bind(**self.log_context)
+        horizon = self.scenario.horizon
+        transit = self.scenario.transit
+        nexts: dict[str, SimTime | None] = {p.name: None for p in others}
+        t = world.first_due()
+        while t is not None and t <= horizon:
+            until = t + transit
+            world_next = await world.step(until)
+            for p in others:
+                nexts[p.name] = await p.step(until)
+            log.debug("window", sim_time=iso(t))
+            if on_step is not None:
+                on_step(t)
+            due = [n for n in (world_next, *nexts.values()) if n is not None]
+            t = min(due) if due else None
+
+    async def collect(self, transport: Transport) -> list[Event]:
+        """Every event on the audit topic, verified and deduplicated."""
+        consumer = await transport.subscribe(f"{self.topics.namespace}.record.{self.config.run_id}", (self.topics.audit,))
+        events: dict[tuple[str, int], Event] = {}
+        try:
+            for message in await drain(consumer):
+                try:
+                    env = open_envelope(message, self.keyring, self.config.run_id, self.senders)
+                except Rejected:
+                    continue  # not part of this run's record; the services dead-letter such input
+                if env.kind == "event":
+                    events[(env.sender, env.seq)] = env.body
+        finally:
+            await consumer.close()
+        return list(events.values())
+
+    def finish(self, events: list[Event], *, transport_name: str, dead_letters: int = 0) -> RunResult:
+        """Judge the plots, canonicalise the record, summarise."""
+        ordered = sorted(events, key=lambda e: (e.at, e.by, e.seq))
+        outcomes = judge(self.scenario, self.agencies, ordered, seq_base=0)
+        record = canonical([*ordered, *outcomes])
+        d = digest(record)
+        summary = summarise(
+            scenario=self.scenario,
+            agencies=self.agencies,
+            events=ordered,
+            outcomes=outcomes,
+            policy=self.config.policy,
+            seed=self.config.seed,
+            run_id=self.config.run_id,
+            digest=d,
+            transport=transport_name,
+            exclude_disputed=self.config.exclude_disputed,
+            enabled=self.enabled,
+            dead_letters=dead_letters,
+        )
+        return RunResult(self.config, tuple(sorted([*ordered, *outcomes], key=lambda e: (e.at, e.by, e.seq))), record, d, summary)
+
+
+async def replay(
+    config: RunConfig,
+    transport: Transport | None = None,
+    *,
+    namespace: str = "tearline",
+    on_step: Callable[[SimTime], None] | None = None,
+) -> RunResult:
+    """Run a scenario end to end in this process, on ``transport`` (default: in-process)."""
+    own = transport is None
+    transport = transport or MemoryTransport()
+    run = Run(config, namespace=namespace)
+    services: list[Service] = []
+    try:
+        await run.create_topics(transport)
+        world = run.world(transport)
+        others: list[Service] = [run.gateway(transport), *(run.agency(a, transport) for a in sorted(run.agencies))]
+        services = [world, *others]
+        for s in services:
+            await s.open()
+        await run.drive(world, others, on_step=on_step)
+        events = await run.collect(transport)
+        name = "memory" if isinstance(transport, MemoryTransport) else type(transport).__name__.removesuffix("Transport").lower()
+        return run.finish(events, transport_name=name, dead_letters=sum(s.dead_letters for s in services))
+    finally:
+        for s in services:
+            await s.close()
+        if own:
+            await transport.close()

@@ -1,0 +1,429 @@
+"""Scenarios: agencies, their channels, the plots, and a timeline of injects.
+
+A scenario is shaped like an exercise's master scenario events list. It never says what a
+policy achieves: its ``expect`` block is only checked by ``tearline check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from ._errors import Problem, ScenarioError
+from ._facts import Fact, load_facts
+from ._lead import (
+    TLP,
+    AgencyId,
+    Caveats,
+    Country,
+    GradingField,
+    Identifier,
+    Indicator,
+    Level,
+    Lead,
+    Marking,
+    Source,
+)
+from ._model import Model
+from ._time import DAY, Duration, SimTime, Time
+from ._yaml import field_path, read, validate
+
+AgencyKind = Literal[
+    "domestic-security", "foreign-intelligence", "sigint", "police", "military", "border",
+    "assessment", "judicial", "diplomatic", "private",
+]  # fmt: skip
+_INTERDICTING = frozenset({"domestic-security", "police", "military", "border", "judicial"})
+
+Facet = Literal["identity", "target", "timing"]
+FACETS: tuple[Facet, ...] = ("identity", "target", "timing")
+Outcome = Literal["disrupted", "attack"]
+
+
+class AgencyDefaults(Model):
+    """Values every agency takes unless it sets its own."""
+
+    triage_per_day: Annotated[float, Field(gt=0)] = 24.0
+    processing: Duration = 2 * 3600
+    action_delay: Duration = 6 * 3600
+    act_threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+    act_on: tuple[Facet, ...] = FACETS
+
+
+class Agency(Model):
+    """A simulated agency: where it can act, how fast it reads and acts."""
+
+    id: AgencyId
+    name: str
+    country: Country
+    kind: AgencyKind
+    jurisdiction: tuple[Country, ...] = ()
+    """Countries where an action by this agency counts; defaults to its own country."""
+    interdicts: bool | None = None
+    """Whether it acts itself (arrest, search, stop) rather than warn; defaults by kind."""
+    triage_per_day: Annotated[float, Field(gt=0)] | None = None
+    """Received leads its analysts can read per day."""
+    processing: Duration | None = None
+    """From observing something to publishing it as a lead."""
+    action_delay: Duration | None = None
+    """From an actionable case to the action."""
+    act_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
+    act_on: tuple[Facet, ...] | None = None
+    counterfactual: bool = False
+    """Did not exist (or not in this role) at the time; only present when a run enables it."""
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class ResolvedAgency(Model):
+    """An agency with the scenario defaults applied: what services actually use."""
+
+    id: AgencyId
+    name: str
+    country: Country
+    kind: AgencyKind
+    jurisdiction: tuple[Country, ...]
+    interdicts: bool
+    triage_per_day: float
+    processing: int
+    action_delay: int
+    act_threshold: float
+    act_on: tuple[Facet, ...]
+    counterfactual: bool
+
+
+class Channel(Model):
+    """A route that was used historically (the ``as-happened`` policy follows these)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    sender: AgencyId = Field(alias="from")
+    recipient: AgencyId = Field(alias="to")
+    delay: Duration = 0
+    kinds: tuple[str, ...] | None = None
+    """Only leads carrying one of these indicator kinds travel this channel (default: all)."""
+    max_level: Level = "TOP SECRET"
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class Treaty(Model):
+    """A sharing arrangement between two parties (agencies or countries; same twice = domestic)."""
+
+    name: str
+    between: Annotated[tuple[str, str], Field()]
+    delay: Duration = 0
+    max_level: Level = "SECRET"
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class Centre(Model):
+    """A joint centre: its members see each other's leads at once (``fusion-centre``)."""
+
+    name: str
+    members: Annotated[tuple[AgencyId, ...], Field(min_length=2)]
+    delay: Duration = 0
+    counterfactual: bool = True
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class Noise(Model):
+    """Background false leads each agency observes, competing for triage capacity."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    per_day: Annotated[float, Field(ge=0)] = 0.0
+    start: Time | None = Field(default=None, alias="from")
+    end: Time | None = Field(default=None, alias="to")
+    per_agency: dict[AgencyId, Annotated[float, Field(ge=0)]] = {}
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class Plot(Model):
+    """The adversary's side: who, where, when, and what it takes to disrupt it."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: str
+    attack_at: Time
+    place: str
+    jurisdiction: Annotated[tuple[Country, ...], Field(min_length=1)]
+    """Countries where an action can disrupt it."""
+    entities: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    """Ground truth: the identifiers that belong to the plot."""
+    needs: tuple[Facet, ...] = ("identity", "target")
+    """What an acting agency's case must hold about this plot for the action to disrupt it."""
+    cites: tuple[str, ...] = ()
+
+
+class HistoricalRelease(Model):
+    """A release of this inject's lead that happened historically."""
+
+    to: AgencyId
+    after: Duration = 0
+    cites: tuple[str, ...] = ()
+
+
+class InjectLead(Model):
+    """The lead an inject yields; id, origin and time come from the inject."""
+
+    identifiers: tuple[Identifier, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    marking: Marking = Marking()
+    caveats: Caveats = Caveats()
+    tlp: TLP = "AMBER"
+    grading: GradingField = "C3"  # type: ignore[assignment]
+    source: Source = Source()
+    summary: str = ""
+    detail: str = ""
+    named_recipients: tuple[AgencyId, ...] = ()
+
+
+class Inject(Model):
+    """One line of the master events list: at this time, this agency observes this."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    at: Time
+    observer: AgencyId
+    what: str
+    """One line for timelines: what the observer learns."""
+    lead: InjectLead
+    cites: tuple[str, ...] = ()
+    disputed: bool = False
+    as_happened: tuple[HistoricalRelease, ...] = ()
+
+
+class Expectation(Model):
+    """What ``tearline check`` asserts for one policy (never used to decide anything)."""
+
+    policy: str
+    seed: int = 1
+    outcomes: dict[str, Outcome]
+    min_warning: Duration | None = None
+    """For disrupted plots: at least this much warning before the attack."""
+    exclude_disputed: bool = False
+    enable: tuple[AgencyId, ...] = ()
+
+
+class Scenario(Model):
+    """A whole scenario file."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    title: str
+    description: str
+    start: Time
+    end: Time | None = None
+    transit: Duration = 1800
+    """Least time any message takes between two services (also the clock's step)."""
+    defaults: AgencyDefaults = AgencyDefaults()
+    agencies: Annotated[tuple[Agency, ...], Field(min_length=2)]
+    channels: tuple[Channel, ...] = ()
+    treaties: tuple[Treaty, ...] = ()
+    centres: tuple[Centre, ...] = ()
+    noise: Noise = Noise()
+    plots: Annotated[tuple[Plot, ...], Field(min_length=1)]
+    injects: Annotated[tuple[Inject, ...], Field(min_length=1)]
+    consent: ConsentTerms | None = None
+    expect: tuple[Expectation, ...] = ()
+
+    @model_validator(mode="after")
+    def _positive_transit(self) -> Scenario:
+        if self.transit < 60:
+            raise ValueError("transit must be at least 1m")
+        return self
+
+    @cached_property
+    def horizon(self) -> SimTime:
+        """When the run stops: ``end``, or a day after the last attack."""
+        return self.end if self.end is not None else max(p.attack_at for p in self.plots) + DAY
+
+    def agency(self, agency_id: str) -> ResolvedAgency:
+        return self.resolved[agency_id]
+
+    @cached_property
+    def resolved(self) -> dict[str, ResolvedAgency]:
+        d = self.defaults
+        out = {}
+        for a in self.agencies:
+            out[a.id] = ResolvedAgency(
+                id=a.id,
+                name=a.name,
+                country=a.country,
+                kind=a.kind,
+                jurisdiction=a.jurisdiction or (a.country,),
+                interdicts=a.interdicts if a.interdicts is not None else a.kind in _INTERDICTING,
+                triage_per_day=a.triage_per_day or d.triage_per_day,
+                processing=a.processing if a.processing is not None else d.processing,
+                action_delay=a.action_delay if a.action_delay is not None else d.action_delay,
+                act_threshold=a.act_threshold if a.act_threshold is not None else d.act_threshold,
+                act_on=a.act_on or d.act_on,
+                counterfactual=a.counterfactual,
+            )
+        return out
+
+    def active_agencies(self, enable: frozenset[str] = frozenset()) -> tuple[ResolvedAgency, ...]:
+        """Agencies taking part: the historical ones plus any counterfactual ones enabled."""
+        return tuple(
+            a for a in self.resolved.values() if not a.counterfactual or a.id in enable
+        )
+
+    def lead_of(self, inject: Inject) -> Lead:
+        """The lead an inject yields, owned by its observer."""
+        body = inject.lead
+        return Lead(
+            id=inject.id,
+            origin=inject.observer,
+            observed_at=inject.at,
+            identifiers=body.identifiers,
+            indicators=body.indicators,
+            marking=body.marking,
+            caveats=body.caveats,
+            tlp=body.tlp,
+            grading=body.grading,
+            source=body.source,
+            summary=body.summary or inject.what,
+            detail=body.detail or inject.what,
+            named_recipients=body.named_recipients,
+            cites=inject.cites,
+        )
+
+    def inject(self, inject_id: str) -> Inject | None:
+        return self._injects_by_id.get(inject_id)
+
+    @cached_property
+    def _injects_by_id(self) -> dict[str, Inject]:
+        return {i.id: i for i in self.injects}
+
+
+class ConsentTerms(Model):
+    """How originators answer consent requests (third-party rule)."""
+
+    delay: Duration = DAY
+    refusal: Annotated[float, Field(ge=0, le=1)] = 0.2
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+Scenario.model_rebuild()
+
+
+def _reference_problems(
+    s: Scenario, facts: dict[str, Fact] | None
+) -> Iterator[tuple[tuple[int | str, ...], str]]:
+    """Cross-field checks pydantic cannot do: references, times, citations."""
+    ids = [a.id for a in s.agencies]
+    known = set(ids)
+    countries = {a.country for a in s.agencies}
+    hint = ", ".join(sorted(known))
+    for i, a in enumerate(s.agencies):
+        if ids.index(a.id) != i:
+            yield ("agencies", i, "id"), f"duplicate agency id {a.id!r}"
+
+    def agency(loc: tuple[int | str, ...], value: str) -> Iterator[tuple[tuple[int | str, ...], str]]:
+        if value not in known:
+            yield loc, f"unknown agency {value!r} (this scenario has: {hint})"
+
+    def cited(loc: tuple[int | str, ...], cites: tuple[str, ...], required: bool) -> Iterator[
+        tuple[tuple[int | str, ...], str]
+    ]:
+        if required and not cites:
+            yield loc, "missing citation: cite at least one fact id from seeds/ (see seeds/README.md)"
+        if facts is not None:
+            for j, fact_id in enumerate(cites):
+                if fact_id not in facts:
+                    yield (*loc, j), f"cites unknown fact {fact_id!r}; no seeds/*.yaml defines it"
+
+    for i, a in enumerate(s.agencies):
+        yield from cited(("agencies", i, "cites"), a.cites, False)
+    for i, c in enumerate(s.channels):
+        yield from agency(("channels", i, "from"), c.sender)
+        yield from agency(("channels", i, "to"), c.recipient)
+        yield from cited(("channels", i, "cites"), c.cites, False)
+    for i, t in enumerate(s.treaties):
+        for j, party in enumerate(t.between):
+            if party not in known and party not in countries:
+                yield ("treaties", i, "between", j), (
+                    f"{party!r} is neither an agency nor a country of this scenario"
+                )
+        yield from cited(("treaties", i, "cites"), t.cites, False)
+    for i, c in enumerate(s.centres):
+        for j, member in enumerate(c.members):
+            yield from agency(("centres", i, "members", j), member)
+        yield from cited(("centres", i, "cites"), c.cites, False)
+    for agency_id in s.noise.per_agency:
+        yield from agency(("noise", "per_agency", agency_id), agency_id)
+    plot_ids = [p.id for p in s.plots]
+    for i, p in enumerate(s.plots):
+        if plot_ids.index(p.id) != i:
+            yield ("plots", i, "id"), f"duplicate plot id {p.id!r}"
+        if p.attack_at <= s.start:
+            yield ("plots", i, "attack_at"), "the attack is at or before the scenario start"
+        yield from cited(("plots", i, "cites"), p.cites, True)
+    inject_ids = [inj.id for inj in s.injects]
+    for i, inj in enumerate(s.injects):
+        if inject_ids.index(inj.id) != i:
+            yield ("injects", i, "id"), f"duplicate inject id {inj.id!r}"
+        if inj.at < s.start:
+            yield ("injects", i, "at"), "inject is before the scenario start; move it or move 'start'"
+        if inj.at > s.horizon:
+            yield ("injects", i, "at"), "inject is after the scenario end"
+        yield from agency(("injects", i, "observer"), inj.observer)
+        for j, r in enumerate(inj.lead.named_recipients):
+            yield from agency(("injects", i, "lead", "named_recipients", j), r)
+        for j, h in enumerate(inj.as_happened):
+            yield from agency(("injects", i, "as_happened", j, "to"), h.to)
+            yield from cited(("injects", i, "as_happened", j, "cites"), h.cites, False)
+        yield from cited(("injects", i, "cites"), inj.cites, True)
+    for i, e in enumerate(s.expect):
+        for plot_id in e.outcomes:
+            if plot_id not in plot_ids:
+                yield ("expect", i, "outcomes", plot_id), f"unknown plot {plot_id!r}"
+        for j, agency_id in enumerate(e.enable):
+            yield from agency(("expect", i, "enable", j), agency_id)
+
+
+def find_seeds_dir(start: Path) -> Path | None:
+    """The nearest ``seeds/`` folder at or above ``start``."""
+    for parent in (start, *start.parents):
+        candidate = parent / "seeds"
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    return None
+
+
+def load_scenario(path: Path, seeds_dir: Path | None = None) -> Scenario:
+    """Load and check a scenario file. Raises ScenarioError naming file, field and reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(str(path), [Problem("(file)", "no such scenario file")])
+    data, locate = read(path)
+    scenario = validate(Scenario, data, path, locate)
+    seeds = seeds_dir or find_seeds_dir(path.resolve().parent)
+    facts = load_facts(seeds) if seeds is not None else None
+    problems = [
+        Problem(field_path(loc), reason, locate(loc)) for loc, reason in _reference_problems(scenario, facts)
+    ]
+    if facts is None:
+        problems.append(Problem("(file)", "no seeds/ folder found above the scenario to check citations"))
+    if problems:
+        raise ScenarioError(str(path), problems)
+    disputed = disputed_injects(scenario, facts or {})
+    return scenario.model_copy(
+        update={"injects": tuple(i.model_copy(update={"disputed": i.id in disputed}) for i in scenario.injects)}
+    )
+
+
+def disputed_injects(scenario: Scenario, facts: dict[str, Fact]) -> frozenset[str]:
+    """Injects flagged disputed, or citing a fact the digest marks disputed."""
+    return frozenset(
+        i.id
+        for i in scenario.injects
+        if i.disputed or any(facts[c].disputed for c in i.cites if c in facts)
+    )

@@ -1,0 +1,110 @@
+"""The world: what agencies observe — the scenario's injects and background noise."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from broker._service import Service
+
+from ._config import RunConfig
+from ._lead import Grading, Identifier, Indicator, Lead, Marking, Source, Window
+from ._messages import Observation
+from ._record import InjectEvent
+from ._scenario import ResolvedAgency
+from ._time import DAY, SimTime
+
+WORLD = "WORLD"
+
+_NOISE_IDENTIFIERS = ("person", "phone", "voip", "vessel", "email", "address")
+_NOISE_INDICATORS = ("intent", "travel", "recon", "comms", "purchase", "funding")
+
+
+class World(Service):
+    """Publishes each observation to its observer's inbox at the moment it is observed.
+
+    The world is the one service exempt from ``transit``: an observation takes effect at the
+    inject's own time. The driver steps it before the others in every window, so what it
+    publishes is there for them to read.
+    """
+
+    def __init__(self, *, config: RunConfig, agencies: dict[str, ResolvedAgency], **service: Any) -> None:
+        super().__init__(WORLD, inputs=(), **service)
+        self.config = config
+        observations = sorted(self._injects(agencies) + list(noise(config, agencies)), key=lambda o: (o.lead.observed_at, o.inject))
+        for obs in observations:
+            self.at(obs.lead.observed_at, lambda obs=obs: self._observe(obs))  # type: ignore[misc]
+
+    def _injects(self, agencies: dict[str, ResolvedAgency]) -> list[Observation]:
+        s = self.config.scenario
+        return [
+            Observation(lead=s.lead_of(i), inject=i.id, what=i.what, disputed=i.disputed)
+            for i in self.config.injects()
+            if i.observer in agencies
+        ]
+
+    def _observe(self, obs: Observation) -> None:
+        self.record(
+            InjectEvent,
+            inject=obs.inject,
+            observer=obs.lead.origin,
+            lead=obs.lead.id,
+            what=obs.what,
+            noise=obs.noise,
+            disputed=obs.disputed,
+        )
+        self._emit(self.topics.inbox(obs.lead.origin), "observation", obs, key=obs.lead.id, at=self.now)
+
+
+def noise(config: RunConfig, agencies: dict[str, ResolvedAgency]) -> Iterator[Observation]:
+    """Background false leads: a seeded Poisson stream per agency over the noise window.
+
+    Their identifiers are random, so they rarely link to anything; their grading is modest. They
+    matter because every one shared is one more lead a recipient's analysts must read.
+    """
+    s = config.scenario
+    start: SimTime = s.noise.start if s.noise.start is not None else s.start
+    end: SimTime = s.noise.end if s.noise.end is not None else s.horizon
+    for agency_id in sorted(agencies):
+        rate = s.noise.per_agency.get(agency_id, s.noise.per_day) * config.noise_scale
+        if rate <= 0:
+            continue
+        rng = random.Random(f"{config.seed}:noise:{agency_id}")
+        t = float(start)
+        n = 0
+        while True:
+            t += rng.expovariate(rate / DAY)
+            if t > end:
+                break
+            n += 1
+            yield _noise_lead(rng, agency_id, n, int(t))
+
+
+def _noise_lead(rng: random.Random, agency: str, n: int, at: SimTime) -> Observation:
+    token = lambda: f"{rng.getrandbits(40):010x}"  # noqa: E731
+    identifiers = [Identifier(kind=rng.choice(_NOISE_IDENTIFIERS), value=f"x-{token()}")]  # type: ignore[arg-type]
+    if rng.random() < 0.3:
+        identifiers.append(Identifier(kind="venue", value=f"venue-{token()}"))
+    indicators = [Indicator(kind=rng.choice(_NOISE_INDICATORS), detail="unconfirmed report")]  # type: ignore[arg-type]
+    if rng.random() < 0.3:
+        begin = at + rng.randrange(0, 30) * DAY
+        indicators.append(
+            Indicator(kind="timing", detail="unconfirmed date", window=Window.model_validate({"from": begin, "to": begin + 3 * DAY}))
+        )
+    lead = Lead(
+        id=f"{agency}-n{n}",
+        origin=agency,
+        observed_at=at,
+        identifiers=tuple(identifiers),
+        indicators=tuple(indicators),
+        marking=Marking(level=rng.choice(("RESTRICTED", "CONFIDENTIAL", "SECRET"))),
+        grading=Grading(reliability=rng.choice("CDEF"), credibility=rng.randint(3, 6)),  # type: ignore[arg-type]
+        source=Source(
+            type=rng.choice(("HUMINT", "SIGINT", "OSINT", "POLICE")),  # type: ignore[arg-type]
+            sensitivity=rng.choice(("low", "moderate", "high")),  # type: ignore[arg-type]
+        ),
+        summary="background report",
+        detail="background report",
+    )
+    return Observation(lead=lead, inject=lead.id, what="background report", noise=True)
