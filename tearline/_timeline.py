@@ -1,0 +1,96 @@
+"""Readable timelines: who learnt what, when — for a scenario's injects or a run's record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ._record import (
+    ActionEvent,
+    CaseEvent,
+    ConsentEvent,
+    DecisionEvent,
+    DeliveryEvent,
+    Event,
+    InjectEvent,
+    OutcomeEvent,
+    PublishEvent,
+    TriageEvent,
+)
+from ._scenario import Scenario
+from ._time import human_duration, iso
+
+
+@dataclass(frozen=True)
+class Row:
+    at: int
+    who: str
+    what: str
+    style: str = ""
+
+    @property
+    def when(self) -> str:
+        return iso(self.at)
+
+
+def run_timeline(scenario: Scenario, events: Sequence[Event], *, show_noise: bool = False) -> Iterator[Row]:
+    """The story of a run, leaving out background noise unless asked."""
+    noise = {e.lead for e in events if isinstance(e, InjectEvent) and e.noise}
+    what = {i.id: i.what for i in scenario.injects}
+    plots = {p.id: p for p in scenario.plots}
+
+    def label(lead: str) -> str:
+        return f"'{what[lead]}'" if lead in what else lead
+
+    last_facets: dict[str, tuple[str, ...]] = {}
+    for e in events:
+        lead = getattr(e, "lead", None)
+        if not show_noise and lead in noise:
+            continue
+        if isinstance(e, InjectEvent):
+            tag = " [disputed]" if e.disputed else ""
+            yield Row(e.at, e.observer, f"observes: {e.what}{tag}", "bold")
+        elif isinstance(e, PublishEvent):
+            kind = "an assessment" if e.assessment else "its lead"
+            yield Row(e.at, e.agency, f"publishes {kind} {e.lead}", "dim")
+        elif isinstance(e, DecisionEvent):
+            if e.action == "release":
+                delay = f" after {human_duration(e.delay)}" if e.delay else ""
+                sanitised = " (sanitised)" if e.transforms else ""
+                yield Row(e.at, "GATEWAY", f"releases {label(e.lead)} {e.sender}→{e.recipient}{delay}{sanitised} — {e.reason}", "green")
+            else:
+                yield Row(e.at, "GATEWAY", f"withholds {label(e.lead)} {e.sender}→{e.recipient} — {e.reason}", "red")
+        elif isinstance(e, ConsentEvent):
+            yield Row(e.at, e.originator, f"consent {e.step}: {label(e.lead)} {e.sender}→{e.recipient}", "yellow")
+        elif isinstance(e, DeliveryEvent):
+            yield Row(e.at, e.agency, f"receives {label(e.lead)} from {e.sender} ({e.backlog} waiting for triage)")
+        elif isinstance(e, TriageEvent):
+            yield Row(e.at, e.agency, f"reads {label(e.lead)} after {human_duration(e.waited)} in the queue", "dim")
+        elif isinstance(e, CaseEvent):
+            if not show_noise and all(lead_id in noise for lead_id in e.leads):
+                continue
+            if last_facets.get(e.case) == e.facets and not e.actionable:
+                continue
+            last_facets[e.case] = e.facets
+            state = "ACTIONABLE" if e.actionable else "not actionable"
+            facets = "+".join(e.facets) or "nothing yet"
+            yield Row(e.at, e.agency, f"case {e.case}: {len(e.leads)} leads, {facets}, score {e.score:.2f} — {state}", "cyan" if e.actionable else "")
+        elif isinstance(e, ActionEvent):
+            verb = "INTERDICTS" if e.action == "interdict" else f"warns others (assessment {e.lead})"
+            yield Row(e.at, e.agency, f"{verb} on case {e.case}", "bold magenta")
+        elif isinstance(e, OutcomeEvent):
+            name = plots[e.plot].name
+            if e.result == "disrupted" and e.warning is not None:
+                yield Row(e.at, "OUTCOME", f"{name}: DISRUPTED by {e.disrupted_by}, {human_duration(e.warning)} before the attack", "bold green")
+            else:
+                yield Row(e.at, "OUTCOME", f"{name}: ATTACK — the dots were not connected in time", "bold red")
+
+
+def inject_timeline(scenario: Scenario) -> Iterator[Row]:
+    """The master events list: injects and attacks, in time order."""
+    rows = [
+        Row(i.at, i.observer, i.what + (" [disputed]" if i.disputed else ""), "yellow" if i.disputed else "")
+        for i in scenario.injects
+    ]
+    rows += [Row(p.attack_at, "ATTACK", f"{p.name} ({p.place})", "bold red") for p in scenario.plots]
+    yield from sorted(rows, key=lambda r: r.at)
