@@ -1,10 +1,13 @@
 """Envelopes: every message on a Tearline topic, signed by the service that sent it.
 
-The value is the envelope as JSON; the signature (Ed25519 over the value) travels in the
-``tearline-sig`` header. A message that does not parse, names an unknown sender, or fails the
-signature check is not processed: the receiving service sends it to the dead-letter topic.
-Keys are derived per service from the run's secret (HKDF-SHA256), so every service of a run can
-verify every other without a key exchange; set ``TEARLINE_SECRET`` to keep outsiders out.
+The value is the envelope as JSON; its signature travels in the ``tearline-sig`` header: an
+HMAC-SHA256 of the value under the sending service's key, derived with HKDF-SHA256 from the run's
+secret and the service's name. A message that does not parse, is for another run, names an unknown
+sender, or fails the signature check is not processed: the receiving service sends it to the
+dead-letter topic with the reason. Every service of a run holds the secret, so signatures keep out
+outsiders and catch a message relabelled with another sender, not a compromised service (that
+would need one private key per service; see docs/architecture.md). Set ``TEARLINE_SECRET`` on a
+shared cluster; the default secret is derived from the run id.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import json
 from functools import cache
 from typing import Annotated, Literal
 
-from cryptography.exceptions import InvalidSignature
+import hmac
+
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -104,27 +107,24 @@ class Keyring:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
 
-    def signer(self, name: str) -> Ed25519PrivateKey:
+    def key(self, name: str) -> bytes:
         return _derive(self._secret, name)
 
-    def verifier(self, name: str) -> Ed25519PublicKey:
-        return _public(self._secret, name)
+    def sign(self, name: str, value: bytes) -> bytes:
+        return hmac.digest(self.key(name), value, "sha256")
+
+    def verify(self, name: str, value: bytes, signature: bytes) -> bool:
+        return hmac.compare_digest(self.sign(name, value), signature)
 
 
 @cache
-def _derive(secret: bytes, name: str) -> Ed25519PrivateKey:
-    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tearline", info=name.encode()).derive(secret)
-    return Ed25519PrivateKey.from_private_bytes(seed)
+def _derive(secret: bytes, name: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tearline", info=name.encode()).derive(secret)
 
 
-@cache
-def _public(secret: bytes, name: str) -> Ed25519PublicKey:
-    return _derive(secret, name).public_key()
-
-
-def seal(envelope: Envelope, key: Ed25519PrivateKey) -> tuple[bytes, Headers]:
+def seal(envelope: Envelope, keyring: Keyring) -> tuple[bytes, Headers]:
     value = envelope.model_dump_json(by_alias=True).encode()
-    return value, ((SIG_HEADER, key.sign(value)), ("tearline-sender", envelope.sender.encode()))
+    return value, ((SIG_HEADER, keyring.sign(envelope.sender, value)), ("tearline-sender", envelope.sender.encode()))
 
 
 def open_envelope(message: Message, keyring: Keyring, run: str, senders: frozenset[str]) -> Envelope:
@@ -142,10 +142,8 @@ def open_envelope(message: Message, keyring: Keyring, run: str, senders: frozens
     sig = message.header(SIG_HEADER)
     if sig is None:
         raise Rejected("unsigned: no tearline-sig header")
-    try:
-        keyring.verifier(env.sender).verify(sig, message.value)
-    except InvalidSignature:
-        raise Rejected(f"forged: signature does not match sender {env.sender!r}") from None
+    if not keyring.verify(env.sender, message.value, sig):
+        raise Rejected(f"forged: signature does not match sender {env.sender!r}")
     return env
 
 

@@ -157,6 +157,10 @@ class MemoryConsumer(Consumer):
         self._check_open()
         return sum(self._transport.end_offset(tp) - pos for tp, pos in self._positions.items())
 
+    async def seek_to_beginning(self) -> None:
+        self._check_open()
+        self._positions = dict.fromkeys(self._positions, 0)
+
     async def close(self) -> None:
         if self._closed:
             return

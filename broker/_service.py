@@ -75,7 +75,6 @@ class Service:
         self.transit = transit
         self.now: SimTime = start
         self._keyring = keyring
-        self._key = keyring.signer(name)
         self._senders = senders
         self._inputs = inputs
         self._consumer: Consumer | None = None
@@ -89,9 +88,18 @@ class Service:
         self.log = structlog.get_logger("tearline").bind(service=name, **(log_context or {}))
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def open(self) -> None:
+    async def open(self, *, rebuild: bool = False) -> None:
+        """Join the service's consumer group.
+
+        ``rebuild`` is for a restart: the service's state is a pure function of its inputs, so it
+        reads them again from the start and rebuilds it; outputs up to ``suppress_through`` are
+        already on the log and are not sent again, and receivers drop any other repeat by
+        (sender, seq).
+        """
         if self._inputs:
             self._consumer = await self.transport.subscribe(f"{self.topics.namespace}.{self.name}", self._inputs)
+            if rebuild:
+                await self._consumer.seek_to_beginning()
 
     async def close(self) -> None:
         if self._consumer is not None:
@@ -185,7 +193,7 @@ class Service:
         for o in out:
             if o.envelope.seq <= self._suppress_through:
                 continue  # already on the log before a restart
-            value, headers = seal(o.envelope, self._key)
+            value, headers = seal(o.envelope, self._keyring)
             await self.transport.publish(o.topic, value, key=o.key, headers=headers)
             if o.topic != self.topics.audit:
                 earliest = o.envelope.at if earliest is None else min(earliest, o.envelope.at)

@@ -60,6 +60,10 @@ class Consumer(ABC):
         """How many records in the assigned partitions :meth:`poll` has not returned yet."""
 
     @abstractmethod
+    async def seek_to_beginning(self) -> None:
+        """Read the assigned partitions again from their first offset."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Leave the group (committed offsets stay)."""
 

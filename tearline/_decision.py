@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterable
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from ._lead import AgencyId, Hop, IdentifierKind, Lead, Level, LEVELS, Marking, Source
+from ._lead import LEVELS, AgencyId, Hop, IdentifierKind, Lead, Level, Marking, Source
 from ._model import Model
+from ._time import human_duration
 
 Action = Literal["release", "withhold", "consult"]
 _PERSON_KINDS = frozenset({"person", "alias", "passport"})
@@ -20,6 +22,8 @@ class Tearline(Model):
     downgrade_to: Level | None = None
     keep: tuple[IdentifierKind, ...] | None = None
     """Identifier kinds kept; ``None`` keeps all."""
+    drop: tuple[IdentifierKind, ...] = ()
+    """Identifier kinds dropped (applied after ``keep``)."""
 
 
 class SisAlert(Model):
@@ -30,6 +34,9 @@ class SisAlert(Model):
 
 
 Transform = Annotated[Tearline | SisAlert, Field(discriminator="kind")]
+
+SIS_CATEGORIES: tuple[str, ...] = ("discreet-check", "specific-check", "terrorism-marker")
+"""SIS alert categories, most restrictive (reveals least) first."""
 
 
 class Decision(Model):
@@ -45,14 +52,109 @@ class Decision(Model):
     """For ``consult``: whose consent is needed (the originator of third-party material)."""
     trail: tuple[str, ...] = ()
     """For composed policies: each member's verdict, in evaluation order."""
+    applicable: bool = True
+    """False when the policy has nothing to say about this lead and route (XACML's NotApplicable):
+    ``action`` is then only its default. Combining algorithms skip such members; the gateway
+    still acts on ``action``."""
 
     @classmethod
-    def release(cls, rule: str, reason: str, *, delay: int = 0, transforms: tuple[Transform, ...] = ()) -> Decision:
-        return cls(action="release", rule=rule, reason=reason, delay=delay, transforms=transforms)
+    def release(
+        cls,
+        rule: str,
+        reason: str,
+        *,
+        delay: int = 0,
+        transforms: tuple[Transform, ...] = (),
+        applicable: bool = True,
+    ) -> Decision:
+        return cls(
+            action="release",
+            rule=rule,
+            reason=reason,
+            delay=delay,
+            transforms=transforms,
+            applicable=applicable,
+        )
 
     @classmethod
-    def withhold(cls, rule: str, reason: str) -> Decision:
-        return cls(action="withhold", rule=rule, reason=reason)
+    def withhold(cls, rule: str, reason: str, *, applicable: bool = True) -> Decision:
+        return cls(action="withhold", rule=rule, reason=reason, applicable=applicable)
+
+    @classmethod
+    def ask(cls, rule: str, reason: str, originator: AgencyId) -> Decision:
+        """Consult ``originator``: the gateway sends a consent request and decides again on the answer."""
+        return cls(action="consult", rule=rule, reason=reason, consult=originator)
+
+    @classmethod
+    def not_applicable(
+        cls, rule: str, reason: str, *, default: Literal["release", "withhold"] = "release"
+    ) -> Decision:
+        """Nothing in this policy applies; standing alone it falls back to ``default``."""
+        return cls(action=default, rule=rule, reason=reason, applicable=False)
+
+    def verdict(self) -> str:
+        """One line: action, rule, reason, delay and transforms (used in composition trails)."""
+        action = self.action if self.applicable else f"not applicable (default {self.action})"
+        extra = ""
+        if self.action == "release" and self.delay:
+            extra += f"; delay {human_duration(self.delay)}"
+        if self.action == "release" and self.transforms:
+            extra += f"; {', '.join(describe_transform(t) for t in self.transforms)}"
+        if self.action == "consult" and self.consult:
+            extra += f"; ask {self.consult}"
+        return f"{action} [{self.rule}] {self.reason}{extra}"
+
+
+def describe_transform(t: Transform) -> str:
+    """``tearline (to RESTRICTED, drops phone)``, ``sis-alert (discreet-check)``."""
+    if isinstance(t, SisAlert):
+        return f"sis-alert ({t.category})"
+    parts = []
+    if t.downgrade_to is not None:
+        parts.append(f"to {t.downgrade_to}")
+    if t.keep is not None:
+        parts.append(f"keeps {'+'.join(t.keep) or 'no identifiers'}")
+    if t.drop:
+        parts.append(f"drops {'+'.join(t.drop)}")
+    return "tearline" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def combine_transforms(groups: Iterable[tuple[Transform, ...]]) -> tuple[Transform, ...]:
+    """Most restrictive transform wins: one tearline and one SIS alert at most, each as strict as
+    any asked for.
+
+    Tearlines merge to the lowest ``downgrade_to`` asked for (the copy written for the lowest
+    clearance reveals least), the intersection of ``keep`` lists and the union of ``drop`` lists.
+    SIS alerts merge to the category that reveals least (discreet check < specific check <
+    terrorism marker). The tearline is applied before the alert.
+    """
+    tearlines: list[Tearline] = []
+    alerts: list[SisAlert] = []
+    for group in groups:
+        for t in group:
+            (tearlines if isinstance(t, Tearline) else alerts).append(t)  # type: ignore[arg-type]
+    out: list[Transform] = []
+    if tearlines:
+        levels = [t.downgrade_to for t in tearlines if t.downgrade_to is not None]
+        keeps = [set(t.keep) for t in tearlines if t.keep is not None]
+        kept: tuple[IdentifierKind, ...] | None = None
+        if keeps:
+            common = set.intersection(*keeps)
+            kept = tuple(k for k in _IDENTIFIER_ORDER if k in common)
+        dropped = {k for t in tearlines for k in t.drop}
+        out.append(
+            Tearline(
+                downgrade_to=min(levels, key=LEVELS.index) if levels else None,
+                keep=kept,
+                drop=tuple(k for k in _IDENTIFIER_ORDER if k in dropped),
+            )
+        )
+    if alerts:
+        out.append(min(alerts, key=lambda a: SIS_CATEGORIES.index(a.category)))
+    return tuple(out)
+
+
+_IDENTIFIER_ORDER: tuple[IdentifierKind, ...] = get_args(IdentifierKind)
 
 
 def apply_transforms(lead: Lead, transforms: tuple[Transform, ...]) -> Lead:
@@ -64,6 +166,7 @@ def apply_transforms(lead: Lead, transforms: tuple[Transform, ...]) -> Lead:
             if t.downgrade_to is not None and LEVELS.index(t.downgrade_to) < marking.rank:
                 marking = Marking(level=t.downgrade_to, national=f"{marking.national} (tearline)".strip())
             ids = out.identifiers if t.keep is None else tuple(i for i in out.identifiers if i.kind in t.keep)
+            ids = tuple(i for i in ids if i.kind not in t.drop)
             out = out.model_copy(
                 update={
                     "identifiers": ids,
@@ -90,5 +193,7 @@ def apply_transforms(lead: Lead, transforms: tuple[Transform, ...]) -> Lead:
 def forward(lead: Lead, decision: Decision, sender: AgencyId, recipient: AgencyId, at: int) -> Lead:
     """The copy delivered to ``recipient``: transformed, with one more provenance hop."""
     copy = apply_transforms(lead, decision.transforms)
-    hop = Hop(sender=sender, recipient=recipient, at=at, rule=decision.rule, sanitised=bool(decision.transforms))
+    hop = Hop(
+        sender=sender, recipient=recipient, at=at, rule=decision.rule, sanitised=bool(decision.transforms)
+    )
     return copy.model_copy(update={"provenance": (*lead.provenance, hop)})

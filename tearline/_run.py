@@ -204,3 +204,10 @@ async def replay(
             await s.close()
         if own:
             await transport.close()
+
+
+async def last_recorded_seq(transport: Transport, run: Run, service: str) -> int:
+    """The highest sequence number ``service`` has on the audit topic (0 if none): what a restarted
+    service need not send again."""
+    events = await run.collect(transport)
+    return max((e.seq for e in events if e.by == service), default=0)

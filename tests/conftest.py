@@ -1,0 +1,23 @@
+"""Shared fixtures: quiet logging, the teaching scenario, and the real Kafka broker for ``kafka`` tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.kafka_broker import kafka_bootstrap  # noqa: F401 - the session fixture
+
+from tearline import Scenario, load_scenario
+from tearline._log import configure
+
+ROOT = Path(__file__).resolve().parent.parent
+TEACHING = ROOT / "scenarios" / "examples" / "connect-the-dots.yaml"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure(level="error")
+
+
+@pytest.fixture(scope="session")
+def teaching() -> Scenario:
+    return load_scenario(TEACHING)

@@ -1,0 +1,147 @@
+"""A real single-node Apache Kafka broker for the test session.
+
+Import it from tests/conftest.py so that pytest sees the fixture, e.g.::
+
+    from kafka_broker import kafka_bootstrap  # noqa: F401
+
+(or ``from tests.kafka_broker import ...`` if tests/ is a package).
+
+``kafka_bootstrap`` (session scope) yields a ``host:port`` bootstrap string:
+
+* if ``TEARLINE_KAFKA_BOOTSTRAP`` is set, that broker is used and never stopped;
+* else if ``scripts/kafka status`` finds a broker already running (a developer's,
+  say), it is reused and left running;
+* else ``scripts/kafka start`` starts one, stopped at the end of the session.
+
+A broker that cannot start makes the fixture FAIL with the tail of the broker's
+log; it never skips. The first start fetches the jars with Maven into
+``~/.cache/tearline`` (about 20 s more); later starts take about 7-10 s.
+
+With pytest-xdist, start the broker beforehand (``scripts/kafka start``) or export
+``TEARLINE_KAFKA_BOOTSTRAP``: each worker is its own session, and only a session
+that started the broker stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+KAFKA_SCRIPT = REPO_ROOT / "scripts" / "kafka"
+BOOTSTRAP_ENV = "TEARLINE_KAFKA_BOOTSTRAP"
+
+# Cold start = Maven download + two start attempts of up to 90 s each: be generous.
+START_TIMEOUT_S = 600.0
+STATUS_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 120.0
+
+_started_bootstrap: str | None = None
+
+
+class KafkaBrokerError(RuntimeError):
+    """The broker could not start; the message has the script's output and log tail."""
+
+
+def _run_script(command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KAFKA_SCRIPT), command],
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _parse_bootstrap(stdout: str) -> str | None:
+    for line in stdout.splitlines():
+        if line.startswith("BOOTSTRAP="):
+            value = line.removeprefix("BOOTSTRAP=").strip()
+            if value:
+                return value
+    return None
+
+
+def broker_bootstrap() -> str:
+    """Return a bootstrap ``host:port`` for a running broker, starting one if needed.
+
+    Raises KafkaBrokerError (with the broker's log tail) if no broker can be started.
+    """
+    global _started_bootstrap
+    from_env = os.environ.get(BOOTSTRAP_ENV, "").strip()
+    if from_env:
+        return from_env
+    if _started_bootstrap is not None:
+        return _started_bootstrap
+
+    # A broker already up (not started by this session) is reused and left alone.
+    try:
+        status = _run_script("status", STATUS_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        status = None
+    if status is not None and status.returncode == 0:
+        running = _parse_bootstrap(status.stdout)
+        if running is not None:
+            return running
+
+    try:
+        result = _run_script("start", START_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr or ""
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode(errors="replace")
+        tail = _log_tail()
+        _run_script("stop", STOP_TIMEOUT_S)  # do not leave a half-started broker behind
+        raise KafkaBrokerError(
+            f"`scripts/kafka start` did not finish in {START_TIMEOUT_S:.0f}s\n{stderr}{tail}"
+        ) from exc
+    bootstrap = _parse_bootstrap(result.stdout)
+    if result.returncode != 0 or bootstrap is None:
+        raise KafkaBrokerError(
+            f"`scripts/kafka start` failed (exit {result.returncode})\n"
+            f"--- stdout ---\n{result.stdout}--- stderr ---\n{result.stderr}"
+        )
+    if "already running" not in result.stderr:
+        _started_bootstrap = bootstrap
+    return bootstrap
+
+
+def stop_broker_if_started() -> None:
+    """Stop the broker if (and only if) broker_bootstrap() started it here."""
+    global _started_bootstrap
+    if _started_bootstrap is None:
+        return
+    _started_bootstrap = None
+    _run_script("stop", STOP_TIMEOUT_S)
+
+
+def _log_tail(lines: int = 80) -> str:
+    state = Path(os.environ.get("TEARLINE_KAFKA_STATE", str(REPO_ROOT / ".tearline" / "kafka")))
+    log = state / "logs" / "server.log"
+    try:
+        text = log.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return f"--- last lines of {log} ---\n" + "\n".join(text) + "\n"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Bootstrap ``host:port`` of a real Kafka broker for the whole session."""
+    error: str | None = None
+    try:
+        bootstrap = broker_bootstrap()
+    except (KafkaBrokerError, OSError) as exc:
+        error = str(exc)
+    if error is not None:  # outside the except block, so the report shows it once
+        pytest.fail(f"could not start the Kafka test broker:\n{error}", pytrace=False)
+    try:
+        yield bootstrap
+    finally:
+        stop_broker_if_started()
