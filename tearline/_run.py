@@ -50,6 +50,53 @@ class RunResult:
         (out / "summary.json").write_text(json.dumps(self.summary.model_dump(mode="json"), indent=2) + "\n")
 
 
+class Driver:
+    """Advances a run's clock window by window, SimPy-style: ``peek``, ``step``, ``run``.
+
+    Each window is ``[t, t + transit)`` where ``t`` is the earliest thing due anywhere. The world
+    steps first (its observations take effect at once), then every other participant. A stopped
+    driver resumes where it stopped; a participant may be replaced between windows (a restart).
+    """
+
+    def __init__(self, run: Run, world: World, others: Sequence[Participant]) -> None:
+        self._run = run
+        self.world = world
+        self.others = list(others)
+        self._next: SimTime | None = world.first_due()
+        self.windows = 0
+        self._log = structlog.get_logger("tearline").bind(**run.log_context)
+
+    def peek(self) -> SimTime | None:
+        """Start of the next window, or None when nothing is left before the horizon."""
+        if self._next is None or self._next > self._run.scenario.horizon:
+            return None
+        return self._next
+
+    async def step(self) -> SimTime:
+        """Run one window; return its start."""
+        t = self.peek()
+        if t is None:
+            raise RunError("the run is over: nothing is due before the horizon")
+        until = t + self._run.scenario.transit
+        due = [await self.world.step(until)]
+        for p in self.others:
+            due.append(await p.step(until))
+        self._log.debug("window", sim_time=iso(t))
+        pending = [n for n in due if n is not None]
+        self._next = min(pending) if pending else None
+        self.windows += 1
+        return t
+
+    async def run(self, *, windows: int | None = None, on_step: Callable[[SimTime], None] | None = None) -> None:
+        """Step until the horizon (or for ``windows`` windows)."""
+        done = 0
+        while self.peek() is not None and (windows is None or done < windows):
+            t = await self.step()
+            done += 1
+            if on_step is not None:
+                on_step(t)
+
+
 class Run:
     """One run's wiring: policy, active agencies, topics, keys — and how to build each service.
 
@@ -109,33 +156,8 @@ class Run:
     async def create_topics(self, transport: Transport) -> None:
         await transport.create_topics(self.topics.specs(self.agencies))
 
-    async def drive(
-        self,
-        world: World,
-        others: Sequence[Participant],
-        *,
-        on_step: Callable[[SimTime], None] | None = None,
-    ) -> None:
-        """Advance the clock window by window until the horizon.
-
-        Each window is ``[t, t + transit)`` where ``t`` is the earliest thing due anywhere. The
-        world steps first (its observations take effect at once), then every other participant.
-        """
-        log = structlog.get_logger("tearline").bind(**self.log_context)
-        horizon = self.scenario.horizon
-        transit = self.scenario.transit
-        nexts: dict[str, SimTime | None] = {p.name: None for p in others}
-        t = world.first_due()
-        while t is not None and t <= horizon:
-            until = t + transit
-            world_next = await world.step(until)
-            for p in others:
-                nexts[p.name] = await p.step(until)
-            log.debug("window", sim_time=iso(t))
-            if on_step is not None:
-                on_step(t)
-            due = [n for n in (world_next, *nexts.values()) if n is not None]
-            t = min(due) if due else None
+    def driver(self, world: World, others: Sequence[Participant]) -> Driver:
+        return Driver(self, world, others)
 
     async def collect(self, transport: Transport) -> list[Event]:
         """Every event on the audit topic, verified and deduplicated."""
@@ -195,7 +217,7 @@ async def replay(
         services = [world, *others]
         for s in services:
             await s.open()
-        await run.drive(world, others, on_step=on_step)
+        await run.driver(world, others).run(on_step=on_step)
         events = await run.collect(transport)
         name = "memory" if isinstance(transport, MemoryTransport) else type(transport).__name__.removesuffix("Transport").lower()
         return run.finish(events, transport_name=name, dead_letters=sum(s.dead_letters for s in services))
