@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from typing import Any
+from typing import Any, Literal
 
 from broker._envelope import Envelope, Rejected
 from broker._service import Service
-from tearline._lead import LEVELS, TLP, Caveats, Contribution, Grading, Lead, Marking, Source
+from tearline._lead import LEVELS, TLP, Caveats, Contribution, Grading, Lead, Marking, Sensitivity, Source
 from tearline._messages import ConsentAnswer, ConsentRequest
 from tearline._record import ActionEvent, CaseEvent, ConsentEvent, DeliveryEvent, PublishEvent, TriageEvent
 from tearline._scenario import ConsentTerms, ResolvedAgency
@@ -17,7 +17,7 @@ from tearline._time import DAY
 from ._cases import Case, Casebook
 
 _TLP_ORDER: tuple[TLP, ...] = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
-_SENSITIVITY = ("low", "moderate", "high", "critical")
+_SENSITIVITY: tuple[Sensitivity, ...] = ("low", "moderate", "high", "critical")
 
 
 class AgencyService(Service):
@@ -32,7 +32,9 @@ class AgencyService(Service):
       points; otherwise it warns: it publishes an assessment lead for the gateway to route.
     """
 
-    def __init__(self, *, agency: ResolvedAgency, seed: int, consent: ConsentTerms | None, **service: Any) -> None:
+    def __init__(
+        self, *, agency: ResolvedAgency, seed: int, consent: ConsentTerms | None, **service: Any
+    ) -> None:
         topics = service["topics"]
         super().__init__(agency.id, inputs=(topics.inbox(agency.id),), **service)
         self.agency = agency
@@ -171,10 +173,13 @@ class AgencyService(Service):
             tlp=_TLP_ORDER[max(_TLP_ORDER.index(lead.tlp) for lead in leads)],
             grading=Grading(reliability="B", credibility=credibility),
             source=Source(
-                type="LIAISON" if any(lead.origin != self.agency.id for lead in leads) else leads[0].source.type,
+                type="LIAISON"
+                if any(lead.origin != self.agency.id for lead in leads)
+                else leads[0].source.type,
                 sensitivity=_SENSITIVITY[max(_SENSITIVITY.index(lead.source.sensitivity) for lead in leads)],
             ),
-            summary=f"{self.agency.id} assessment of case {case.id}: " + "; ".join(lead.summary for lead in leads)[:400],
+            summary=f"{self.agency.id} assessment of case {case.id}: "
+            + "; ".join(lead.summary for lead in leads)[:400],
             derived_from=tuple(sorted(case.leads)),
             third_party=tuple(
                 Contribution(agency=lead.origin, lead=lead.id, orcon=lead.caveats.orcon)
@@ -187,7 +192,7 @@ class AgencyService(Service):
     # -- consent (third-party rule) ----------------------------------------------------------
     def _answer(self, request: ConsentRequest) -> None:
         rng = random.Random(f"{self.seed}:consent:{request.lead}:{request.recipient}")
-        answer = "refuse" if rng.random() < self.consent.refusal else "grant"
+        answer: Literal["grant", "refuse"] = "refuse" if rng.random() < self.consent.refusal else "grant"
         self.record(
             ConsentEvent,
             lead=request.lead,
@@ -199,6 +204,8 @@ class AgencyService(Service):
         self.send(
             self.topics.outbox(self.agency.id),
             "consent-answer",
-            ConsentAnswer(lead=request.lead, sender=request.sender, recipient=request.recipient, answer=answer),
+            ConsentAnswer(
+                lead=request.lead, sender=request.sender, recipient=request.recipient, answer=answer
+            ),
             key=request.lead,
         )

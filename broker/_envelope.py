@@ -12,11 +12,10 @@ shared cluster; the default secret is derived from the run id.
 
 from __future__ import annotations
 
+import hmac
 import json
 from functools import cache
 from typing import Annotated, Literal
-
-import hmac
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -74,7 +73,11 @@ class ConsentAnswerEnvelope(_Envelope):
 
 
 Envelope = Annotated[
-    ObservationEnvelope | LeadEnvelope | ReleaseEnvelope | EventEnvelope | ConsentRequestEnvelope
+    ObservationEnvelope
+    | LeadEnvelope
+    | ReleaseEnvelope
+    | EventEnvelope
+    | ConsentRequestEnvelope
     | ConsentAnswerEnvelope,
     Field(discriminator="kind"),
 ]
@@ -90,7 +93,7 @@ _BY_KIND: dict[str, type[_Envelope]] = {
 
 
 def envelope(kind: Kind, *, run: str, sender: str, seq: int, at: int, body: Model) -> Envelope:
-    return _BY_KIND[kind](run=run, sender=sender, seq=seq, at=at, body=body)  # type: ignore[return-value]
+    return _BY_KIND[kind](run=run, sender=sender, seq=seq, at=at, body=body)  # type: ignore[call-arg,return-value]
 
 
 class Rejected(Exception):
@@ -124,7 +127,10 @@ def _derive(secret: bytes, name: str) -> bytes:
 
 def seal(envelope: Envelope, keyring: Keyring) -> tuple[bytes, Headers]:
     value = envelope.model_dump_json(by_alias=True).encode()
-    return value, ((SIG_HEADER, keyring.sign(envelope.sender, value)), ("tearline-sender", envelope.sender.encode()))
+    return value, (
+        (SIG_HEADER, keyring.sign(envelope.sender, value)),
+        ("tearline-sender", envelope.sender.encode()),
+    )
 
 
 def open_envelope(message: Message, keyring: Keyring, run: str, senders: frozenset[str]) -> Envelope:

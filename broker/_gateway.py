@@ -68,12 +68,21 @@ class Gateway(Service):
         if decision.action == "consult":
             originator = decision.consult
             if answered or originator is None or originator not in self.agencies:
-                why = "asked again after an answer" if answered else f"originator {originator} is not in this run"
+                why = (
+                    "asked again after an answer"
+                    if answered
+                    else f"originator {originator} is not in this run"
+                )
                 decision = Decision.withhold(decision.rule, f"{decision.reason}; {why}")
             else:
                 self._pending[(lead.id, recipient)] = (lead, sender)
                 self.record(
-                    ConsentEvent, lead=lead.id, sender=sender, recipient=recipient, originator=originator, step="request"
+                    ConsentEvent,
+                    lead=lead.id,
+                    sender=sender,
+                    recipient=recipient,
+                    originator=originator,
+                    step="request",
                 )
                 self.send(
                     self.topics.inbox(originator),

@@ -58,9 +58,7 @@ class MemoryTransport(Transport):
         log = self._logs.get(topic)
         if log is None:
             raise TransportError(f"unknown topic {topic!r}: create it first")
-        partition = (
-            partition_for(key, len(log)) if key is not None else next(self._round_robin[topic])
-        )
+        partition = partition_for(key, len(log)) if key is not None else next(self._round_robin[topic])
         records = log[partition]
         records.append(Message(topic, partition, len(records), key, bytes(value), tuple(headers)))
         self._published.set()

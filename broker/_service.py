@@ -97,7 +97,9 @@ class Service:
         (sender, seq).
         """
         if self._inputs:
-            self._consumer = await self.transport.subscribe(f"{self.topics.namespace}.{self.name}", self._inputs)
+            self._consumer = await self.transport.subscribe(
+                f"{self.topics.namespace}.{self.name}", self._inputs
+            )
             if rebuild:
                 await self._consumer.seek_to_beginning()
 
@@ -173,7 +175,7 @@ class Service:
         effective = max(at if at is not None else self.now, self.now + self.transit)
         self._emit(topic, kind, body, key=key, at=effective)
 
-    def record(self, event_type: type[Event], **fields: Any) -> None:  # type: ignore[valid-type]
+    def record(self, event_type: type[Event], **fields: Any) -> None:
         """Add an event to the run record (the audit topic), stamped now, by this service."""
         self._seq += 1
         event = event_type(at=self.now, by=self.name, seq=self._seq, **fields)

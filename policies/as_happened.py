@@ -45,7 +45,8 @@ class AsHappened(BasePolicy):
                 )
             return Decision.release(
                 "as-happened: channel",
-                f"historical channel {c.sender}→{c.recipient}" + (f" ({', '.join(c.cites)})" if c.cites else ""),
+                f"historical channel {c.sender}→{c.recipient}"
+                + (f" ({', '.join(c.cites)})" if c.cites else ""),
                 delay=c.delay,
             )
         return Decision.withhold(

@@ -36,6 +36,7 @@ class Bilateral(BasePolicy):
         best = min(within, key=lambda t: (t.delay, t.name))
         return Decision.release(
             f"bilateral: {best.name}",
-            f"{best.name} covers {s}→{r} up to {best.max_level}" + (f" ({', '.join(best.cites)})" if best.cites else ""),
+            f"{best.name} covers {s}→{r} up to {best.max_level}"
+            + (f" ({', '.join(best.cites)})" if best.cites else ""),
             delay=best.delay,
         )

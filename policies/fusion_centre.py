@@ -41,4 +41,6 @@ class FusionCentre(BasePolicy):
         if not shared:
             return Decision.withhold("fusion-centre: not members", f"{s} and {r} share no joint centre")
         c = min(shared, key=lambda c: (c.delay, c.name))
-        return Decision.release(f"fusion-centre: {c.name}", f"{s} and {r} both sit in {c.name}", delay=c.delay)
+        return Decision.release(
+            f"fusion-centre: {c.name}", f"{s} and {r} both sit in {c.name}", delay=c.delay
+        )

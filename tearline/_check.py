@@ -38,13 +38,19 @@ class CaseResult:
         return f"{mark} {self.name}" + "".join(f"\n     {f}" for f in self.failures)
 
 
-def check_scenarios(paths: Sequence[Path], on_case: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+def check_scenarios(
+    paths: Sequence[Path], on_case: Callable[[CaseResult], None] | None = None
+) -> list[CaseResult]:
     results = []
     for path in paths:
         scenario = load_scenario(path)
         for e in scenario.expect:
             config = RunConfig(
-                scenario=scenario, policy=e.policy, seed=e.seed, exclude_disputed=e.exclude_disputed, enable=e.enable
+                scenario=scenario,
+                policy=e.policy,
+                seed=e.seed,
+                exclude_disputed=e.exclude_disputed,
+                enable=e.enable,
             )
             started = time.perf_counter()
             result = asyncio.run(replay(config))
@@ -54,12 +60,16 @@ def check_scenarios(paths: Sequence[Path], on_case: Callable[[CaseResult], None]
                 o = got[plot]
                 if o.result != want:
                     failures.append(f"{plot}: expected {want}, got {o.result}")
-                elif want == "disrupted" and e.min_warning is not None and o.warning_hours is not None:
-                    if o.warning_hours * 3600 < e.min_warning:
-                        failures.append(
-                            f"{plot}: disrupted with {o.warning_hours:g} h warning, expected at least "
-                            f"{human_duration(e.min_warning)}"
-                        )
+                elif (
+                    want == "disrupted"
+                    and e.min_warning is not None
+                    and o.warning_hours is not None
+                    and o.warning_hours * 3600 < e.min_warning
+                ):
+                    failures.append(
+                        f"{plot}: disrupted with {o.warning_hours:g} h warning, expected at least "
+                        f"{human_duration(e.min_warning)}"
+                    )
             case = CaseResult(scenario.id, e, tuple(failures), time.perf_counter() - started, result.digest)
             if on_case is not None:
                 on_case(case)
@@ -76,7 +86,9 @@ def write_junit(results: Sequence[CaseResult], path: Path) -> None:
         time=f"{sum(r.seconds for r in results):.3f}",
     )
     for r in results:
-        case = ET.SubElement(suite, "testcase", classname=f"tearline.{r.scenario}", name=r.name, time=f"{r.seconds:.3f}")
+        case = ET.SubElement(
+            suite, "testcase", classname=f"tearline.{r.scenario}", name=r.name, time=f"{r.seconds:.3f}"
+        )
         ET.SubElement(case, "system-out").text = f"digest {r.digest}"
         if not r.passed:
             failure = ET.SubElement(case, "failure", message=r.failures[0])

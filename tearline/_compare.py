@@ -57,7 +57,19 @@ def compare_policies(
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         groups[(r["policy"], r["plot"])].append(r)
-    table = [["policy", "plot", "runs", "disrupted", "median warning h", "detected", "released", "exposure", "false interdictions"]]
+    table = [
+        [
+            "policy",
+            "plot",
+            "runs",
+            "disrupted",
+            "median warning h",
+            "detected",
+            "released",
+            "exposure",
+            "false interdictions",
+        ]
+    ]
     for (policy, plot), rs in groups.items():
         warnings = [r["warning_hours"] for r in rs if r["warning_hours"] is not None]
         table.append(

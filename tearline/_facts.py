@@ -18,8 +18,7 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|
 def _check_date(value: str | None) -> str | None:
     if value is not None and not _DATE.match(value):
         raise ValueError(
-            f"{value!r} is not an ISO 8601 prefix; write YYYY, YYYY-MM, YYYY-MM-DD "
-            "or YYYY-MM-DDTHH:MM+05:30"
+            f"{value!r} is not an ISO 8601 prefix; write YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM+05:30"
         )
     return value
 

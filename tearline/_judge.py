@@ -39,7 +39,9 @@ def plot_facets(plot: Plot, identifiers: Sequence[str], timing: Sequence[tuple[i
     return out
 
 
-def judge(scenario: Scenario, agencies: dict[str, ResolvedAgency], events: Sequence[Event], seq_base: int) -> list[OutcomeEvent]:
+def judge(
+    scenario: Scenario, agencies: dict[str, ResolvedAgency], events: Sequence[Event], seq_base: int
+) -> list[OutcomeEvent]:
     """One outcome per plot: disrupted by the first qualifying interdiction before the attack."""
     out = []
     for n, plot in enumerate(scenario.plots, start=1):
@@ -49,7 +51,11 @@ def judge(scenario: Scenario, agencies: dict[str, ResolvedAgency], events: Seque
         for e in events:
             if e.at >= plot.attack_at:
                 continue
-            if detected is None and isinstance(e, CaseEvent) and needs <= plot_facets(plot, e.identifiers, e.timing):
+            if (
+                detected is None
+                and isinstance(e, CaseEvent)
+                and needs <= plot_facets(plot, e.identifiers, e.timing)
+            ):
                 detected = e
             if (
                 disrupting is None
@@ -196,7 +202,9 @@ def summarise(
                 warning_hours=round(o.warning / 3600, 2) if o.warning is not None else None,
                 detected_by=o.detected_by,
                 detected_at=o.detected_at,
-                detection_hours_before=round((o.at - o.detected_at) / 3600, 2) if o.detected_at is not None else None,
+                detection_hours_before=round((o.at - o.detected_at) / 3600, 2)
+                if o.detected_at is not None
+                else None,
             )
             for o in outcomes
         ),

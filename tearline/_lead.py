@@ -26,9 +26,7 @@ SELECTOR_KINDS: frozenset[str] = frozenset({"phone", "sim", "voip", "email", "ac
 PLACE_KINDS: frozenset[str] = frozenset({"venue", "address"})
 """Identifier kinds that point at where."""
 
-IndicatorKind = Literal[
-    "intent", "travel", "recon", "comms", "purchase", "funding", "target", "timing"
-]
+IndicatorKind = Literal["intent", "travel", "recon", "comms", "purchase", "funding", "target", "timing"]
 
 Level = Literal["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"]
 LEVELS: tuple[Level, ...] = ("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET")

@@ -41,5 +41,10 @@ def resolve_scenario(name_or_path: str) -> Path:
     names = ", ".join(p.stem for p in scenario_files()) or "none found"
     raise ScenarioError(
         name_or_path,
-        [Problem("(file)", f"no such file or scenario name (known scenarios: {names}; see: tearline scenarios list)")],
+        [
+            Problem(
+                "(file)",
+                f"no such file or scenario name (known scenarios: {names}; see: tearline scenarios list)",
+            )
+        ],
     )

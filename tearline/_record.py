@@ -122,8 +122,15 @@ class OutcomeEvent(_Event):
 
 
 Event = Annotated[
-    InjectEvent | PublishEvent | DecisionEvent | ConsentEvent | DeliveryEvent | TriageEvent
-    | CaseEvent | ActionEvent | OutcomeEvent,
+    InjectEvent
+    | PublishEvent
+    | DecisionEvent
+    | ConsentEvent
+    | DeliveryEvent
+    | TriageEvent
+    | CaseEvent
+    | ActionEvent
+    | OutcomeEvent,
     Field(discriminator="kind"),
 ]
 EVENT = TypeAdapter(Event)

@@ -87,7 +87,9 @@ class Driver:
         self.windows += 1
         return t
 
-    async def run(self, *, windows: int | None = None, on_step: Callable[[SimTime], None] | None = None) -> None:
+    async def run(
+        self, *, windows: int | None = None, on_step: Callable[[SimTime], None] | None = None
+    ) -> None:
         """Step until the horizon (or for ``windows`` windows)."""
         done = 0
         while self.peek() is not None and (windows is None or done < windows):
@@ -161,7 +163,9 @@ class Run:
 
     async def collect(self, transport: Transport) -> list[Event]:
         """Every event on the audit topic, verified and deduplicated."""
-        consumer = await transport.subscribe(f"{self.topics.namespace}.record.{self.config.run_id}", (self.topics.audit,))
+        consumer = await transport.subscribe(
+            f"{self.topics.namespace}.record.{self.config.run_id}", (self.topics.audit,)
+        )
         events: dict[tuple[str, int], Event] = {}
         try:
             for message in await drain(consumer):
@@ -195,7 +199,13 @@ class Run:
             enabled=self.enabled,
             dead_letters=dead_letters,
         )
-        return RunResult(self.config, tuple(sorted([*ordered, *outcomes], key=lambda e: (e.at, e.by, e.seq))), record, d, summary)
+        return RunResult(
+            self.config,
+            tuple(sorted([*ordered, *outcomes], key=lambda e: (e.at, e.by, e.seq))),
+            record,
+            d,
+            summary,
+        )
 
 
 async def replay(
@@ -213,13 +223,20 @@ async def replay(
     try:
         await run.create_topics(transport)
         world = run.world(transport)
-        others: list[Service] = [run.gateway(transport), *(run.agency(a, transport) for a in sorted(run.agencies))]
+        others: list[Service] = [
+            run.gateway(transport),
+            *(run.agency(a, transport) for a in sorted(run.agencies)),
+        ]
         services = [world, *others]
         for s in services:
             await s.open()
         await run.driver(world, others).run(on_step=on_step)
         events = await run.collect(transport)
-        name = "memory" if isinstance(transport, MemoryTransport) else type(transport).__name__.removesuffix("Transport").lower()
+        name = (
+            "memory"
+            if isinstance(transport, MemoryTransport)
+            else type(transport).__name__.removesuffix("Transport").lower()
+        )
         return run.finish(events, transport_name=name, dead_letters=sum(s.dead_letters for s in services))
     finally:
         for s in services:

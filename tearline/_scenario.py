@@ -23,8 +23,8 @@ from ._lead import (
     GradingField,
     Identifier,
     Indicator,
-    Level,
     Lead,
+    Level,
     Marking,
     Source,
 )
@@ -140,7 +140,7 @@ class Noise(Model):
     per_day: Annotated[float, Field(ge=0)] = 0.0
     start: Time | None = Field(default=None, alias="from")
     end: Time | None = Field(default=None, alias="to")
-    per_agency: dict[AgencyId, Annotated[float, Field(ge=0)]] = {}
+    per_agency: dict[AgencyId, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     cites: tuple[str, ...] = ()
     note: str = ""
 
@@ -270,9 +270,7 @@ class Scenario(Model):
 
     def active_agencies(self, enable: frozenset[str] = frozenset()) -> tuple[ResolvedAgency, ...]:
         """Agencies taking part: the historical ones plus any counterfactual ones enabled."""
-        return tuple(
-            a for a in self.resolved.values() if not a.counterfactual or a.id in enable
-        )
+        return tuple(a for a in self.resolved.values() if not a.counterfactual or a.id in enable)
 
     def lead_of(self, inject: Inject) -> Lead:
         """The lead an inject yields, owned by its observer."""
@@ -330,9 +328,9 @@ def _reference_problems(
         if value not in known:
             yield loc, f"unknown agency {value!r} (this scenario has: {hint})"
 
-    def cited(loc: tuple[int | str, ...], cites: tuple[str, ...], required: bool) -> Iterator[
-        tuple[tuple[int | str, ...], str]
-    ]:
+    def cited(
+        loc: tuple[int | str, ...], cites: tuple[str, ...], required: bool
+    ) -> Iterator[tuple[tuple[int | str, ...], str]]:
         if required and not cites:
             yield loc, "missing citation: cite at least one fact id from seeds/ (see seeds/README.md)"
         if facts is not None:
@@ -342,15 +340,16 @@ def _reference_problems(
 
     for i, a in enumerate(s.agencies):
         yield from cited(("agencies", i, "cites"), a.cites, False)
-    for i, c in enumerate(s.channels):
-        yield from agency(("channels", i, "from"), c.sender)
-        yield from agency(("channels", i, "to"), c.recipient)
-        yield from cited(("channels", i, "cites"), c.cites, False)
+    for i, ch in enumerate(s.channels):
+        yield from agency(("channels", i, "from"), ch.sender)
+        yield from agency(("channels", i, "to"), ch.recipient)
+        yield from cited(("channels", i, "cites"), ch.cites, False)
     for i, t in enumerate(s.treaties):
         for j, party in enumerate(t.between):
             if party not in known and party not in countries:
-                yield ("treaties", i, "between", j), (
-                    f"{party!r} is neither an agency nor a country of this scenario"
+                yield (
+                    ("treaties", i, "between", j),
+                    (f"{party!r} is neither an agency nor a country of this scenario"),
                 )
         yield from cited(("treaties", i, "cites"), t.cites, False)
     for i, c in enumerate(s.centres):
@@ -416,14 +415,14 @@ def load_scenario(path: Path, seeds_dir: Path | None = None) -> Scenario:
         raise ScenarioError(str(path), problems)
     disputed = disputed_injects(scenario, facts or {})
     return scenario.model_copy(
-        update={"injects": tuple(i.model_copy(update={"disputed": i.id in disputed}) for i in scenario.injects)}
+        update={
+            "injects": tuple(i.model_copy(update={"disputed": i.id in disputed}) for i in scenario.injects)
+        }
     )
 
 
 def disputed_injects(scenario: Scenario, facts: dict[str, Fact]) -> frozenset[str]:
     """Injects flagged disputed, or citing a fact the digest marks disputed."""
     return frozenset(
-        i.id
-        for i in scenario.injects
-        if i.disputed or any(facts[c].disputed for c in i.cites if c in facts)
+        i.id for i in scenario.injects if i.disputed or any(facts[c].disputed for c in i.cites if c in facts)
     )

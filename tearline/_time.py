@@ -39,9 +39,7 @@ def parse_time(value: Any) -> SimTime:
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(
-                f"{value!r} is not a date-time; write it like 2008-11-26T20:30+05:30"
-            ) from None
+            raise ValueError(f"{value!r} is not a date-time; write it like 2008-11-26T20:30+05:30") from None
     else:
         raise ValueError(f"expected a date-time string, got {type(value).__name__}")
     if dt.tzinfo is None:
@@ -69,11 +67,7 @@ def parse_duration(value: Any) -> int:
         if iso and any(iso.groupdict().values()):
             parts = {k: int(v or 0) for k, v in iso.groupdict().items()}
             return (
-                parts["w"] * 7 * DAY
-                + parts["d"] * DAY
-                + parts["h"] * HOUR
-                + parts["m"] * MINUTE
-                + parts["s"]
+                parts["w"] * 7 * DAY + parts["d"] * DAY + parts["h"] * HOUR + parts["m"] * MINUTE + parts["s"]
             )
     raise ValueError(f"{value!r} is not a duration; write it like 6h, 30m, 2d or PT6H")
 

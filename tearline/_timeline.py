@@ -57,15 +57,28 @@ def run_timeline(scenario: Scenario, events: Sequence[Event], *, show_noise: boo
             if e.action == "release":
                 delay = f" after {human_duration(e.delay)}" if e.delay else ""
                 sanitised = " (sanitised)" if e.transforms else ""
-                yield Row(e.at, "GATEWAY", f"releases {label(e.lead)} {e.sender}→{e.recipient}{delay}{sanitised} — {e.reason}", "green")
+                yield Row(
+                    e.at,
+                    "GATEWAY",
+                    f"releases {label(e.lead)} {e.sender}→{e.recipient}{delay}{sanitised} — {e.reason}",
+                    "green",
+                )
             else:
-                yield Row(e.at, "GATEWAY", f"withholds {label(e.lead)} {e.sender}→{e.recipient} — {e.reason}", "red")
+                yield Row(
+                    e.at, "GATEWAY", f"withholds {label(e.lead)} {e.sender}→{e.recipient} — {e.reason}", "red"
+                )
         elif isinstance(e, ConsentEvent):
-            yield Row(e.at, e.originator, f"consent {e.step}: {label(e.lead)} {e.sender}→{e.recipient}", "yellow")
+            yield Row(
+                e.at, e.originator, f"consent {e.step}: {label(e.lead)} {e.sender}→{e.recipient}", "yellow"
+            )
         elif isinstance(e, DeliveryEvent):
-            yield Row(e.at, e.agency, f"receives {label(e.lead)} from {e.sender} ({e.backlog} waiting for triage)")
+            yield Row(
+                e.at, e.agency, f"receives {label(e.lead)} from {e.sender} ({e.backlog} waiting for triage)"
+            )
         elif isinstance(e, TriageEvent):
-            yield Row(e.at, e.agency, f"reads {label(e.lead)} after {human_duration(e.waited)} in the queue", "dim")
+            yield Row(
+                e.at, e.agency, f"reads {label(e.lead)} after {human_duration(e.waited)} in the queue", "dim"
+            )
         elif isinstance(e, CaseEvent):
             if not show_noise and all(lead_id in noise for lead_id in e.leads):
                 continue
@@ -74,16 +87,28 @@ def run_timeline(scenario: Scenario, events: Sequence[Event], *, show_noise: boo
             last_facets[e.case] = e.facets
             state = "ACTIONABLE" if e.actionable else "not actionable"
             facets = "+".join(e.facets) or "nothing yet"
-            yield Row(e.at, e.agency, f"case {e.case}: {len(e.leads)} leads, {facets}, score {e.score:.2f} — {state}", "cyan" if e.actionable else "")
+            yield Row(
+                e.at,
+                e.agency,
+                f"case {e.case}: {len(e.leads)} leads, {facets}, score {e.score:.2f} — {state}",
+                "cyan" if e.actionable else "",
+            )
         elif isinstance(e, ActionEvent):
             verb = "INTERDICTS" if e.action == "interdict" else f"warns others (assessment {e.lead})"
             yield Row(e.at, e.agency, f"{verb} on case {e.case}", "bold magenta")
         elif isinstance(e, OutcomeEvent):
             name = plots[e.plot].name
             if e.result == "disrupted" and e.warning is not None:
-                yield Row(e.at, "OUTCOME", f"{name}: DISRUPTED by {e.disrupted_by}, {human_duration(e.warning)} before the attack", "bold green")
+                yield Row(
+                    e.at,
+                    "OUTCOME",
+                    f"{name}: DISRUPTED by {e.disrupted_by}, {human_duration(e.warning)} before the attack",
+                    "bold green",
+                )
             else:
-                yield Row(e.at, "OUTCOME", f"{name}: ATTACK — the dots were not connected in time", "bold red")
+                yield Row(
+                    e.at, "OUTCOME", f"{name}: ATTACK — the dots were not connected in time", "bold red"
+                )
 
 
 def inject_timeline(scenario: Scenario) -> Iterator[Row]:

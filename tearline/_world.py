@@ -9,7 +9,21 @@ from typing import Any
 from broker._service import Service
 
 from ._config import RunConfig
-from ._lead import Grading, Identifier, Indicator, Lead, Marking, Source, Window
+from ._lead import (
+    Grading,
+    Identifier,
+    IdentifierKind,
+    Indicator,
+    IndicatorKind,
+    Lead,
+    Level,
+    Marking,
+    Reliability,
+    Sensitivity,
+    Source,
+    SourceType,
+    Window,
+)
 from ._messages import Observation
 from ._record import InjectEvent
 from ._scenario import ResolvedAgency
@@ -17,8 +31,12 @@ from ._time import DAY, SimTime
 
 WORLD = "WORLD"
 
-_NOISE_IDENTIFIERS = ("person", "phone", "voip", "vessel", "email", "address")
-_NOISE_INDICATORS = ("intent", "travel", "recon", "comms", "purchase", "funding")
+_NOISE_IDENTIFIERS: tuple[IdentifierKind, ...] = ("person", "phone", "voip", "vessel", "email", "address")
+_NOISE_INDICATORS: tuple[IndicatorKind, ...] = ("intent", "travel", "recon", "comms", "purchase", "funding")
+_RELIABILITY: tuple[Reliability, ...] = ("C", "D", "E", "F")
+_LEVELS: tuple[Level, ...] = ("RESTRICTED", "CONFIDENTIAL", "SECRET")
+_TYPES: tuple[SourceType, ...] = ("HUMINT", "SIGINT", "OSINT", "POLICE")
+_SENSITIVITIES: tuple[Sensitivity, ...] = ("low", "moderate", "high")
 
 
 class World(Service):
@@ -32,7 +50,10 @@ class World(Service):
     def __init__(self, *, config: RunConfig, agencies: dict[str, ResolvedAgency], **service: Any) -> None:
         super().__init__(WORLD, inputs=(), **service)
         self.config = config
-        observations = sorted(self._injects(agencies) + list(noise(config, agencies)), key=lambda o: (o.lead.observed_at, o.inject))
+        observations = sorted(
+            self._injects(agencies) + list(noise(config, agencies)),
+            key=lambda o: (o.lead.observed_at, o.inject),
+        )
         for obs in observations:
             self.at(obs.lead.observed_at, lambda obs=obs: self._observe(obs))  # type: ignore[misc]
 
@@ -82,15 +103,21 @@ def noise(config: RunConfig, agencies: dict[str, ResolvedAgency]) -> Iterator[Ob
 
 
 def _noise_lead(rng: random.Random, agency: str, n: int, at: SimTime) -> Observation:
-    token = lambda: f"{rng.getrandbits(40):010x}"  # noqa: E731
-    identifiers = [Identifier(kind=rng.choice(_NOISE_IDENTIFIERS), value=f"x-{token()}")]  # type: ignore[arg-type]
+    def token() -> str:
+        return f"{rng.getrandbits(40):010x}"
+
+    identifiers = [Identifier(kind=rng.choice(_NOISE_IDENTIFIERS), value=f"x-{token()}")]
     if rng.random() < 0.3:
         identifiers.append(Identifier(kind="venue", value=f"venue-{token()}"))
-    indicators = [Indicator(kind=rng.choice(_NOISE_INDICATORS), detail="unconfirmed report")]  # type: ignore[arg-type]
+    indicators = [Indicator(kind=rng.choice(_NOISE_INDICATORS), detail="unconfirmed report")]
     if rng.random() < 0.3:
         begin = at + rng.randrange(0, 30) * DAY
         indicators.append(
-            Indicator(kind="timing", detail="unconfirmed date", window=Window.model_validate({"from": begin, "to": begin + 3 * DAY}))
+            Indicator(
+                kind="timing",
+                detail="unconfirmed date",
+                window=Window.model_validate({"from": begin, "to": begin + 3 * DAY}),
+            )
         )
     lead = Lead(
         id=f"{agency}-n{n}",
@@ -98,12 +125,9 @@ def _noise_lead(rng: random.Random, agency: str, n: int, at: SimTime) -> Observa
         observed_at=at,
         identifiers=tuple(identifiers),
         indicators=tuple(indicators),
-        marking=Marking(level=rng.choice(("RESTRICTED", "CONFIDENTIAL", "SECRET"))),
-        grading=Grading(reliability=rng.choice("CDEF"), credibility=rng.randint(3, 6)),  # type: ignore[arg-type]
-        source=Source(
-            type=rng.choice(("HUMINT", "SIGINT", "OSINT", "POLICE")),  # type: ignore[arg-type]
-            sensitivity=rng.choice(("low", "moderate", "high")),  # type: ignore[arg-type]
-        ),
+        marking=Marking(level=rng.choice(_LEVELS)),
+        grading=Grading(reliability=rng.choice(_RELIABILITY), credibility=rng.randint(3, 6)),
+        source=Source(type=rng.choice(_TYPES), sensitivity=rng.choice(_SENSITIVITIES)),
         summary="background report",
         detail="background report",
     )

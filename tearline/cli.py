@@ -48,7 +48,9 @@ app.add_typer(policies_app, name="policies")
 
 @app.callback()
 def _main(
-    log_json: Annotated[bool, typer.Option("--log-json", help="Log as JSON lines on stderr (for machines).")] = False,
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Log as JSON lines on stderr (for machines).")
+    ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
 ) -> None:
     configure(json=log_json, level=log_level)
@@ -79,7 +81,12 @@ def _load(name: str) -> Scenario:
 
 
 def _config(
-    scenario: Scenario, policy: str, seed: int, exclude_disputed: bool, enable: list[str] | None, noise_scale: float
+    scenario: Scenario,
+    policy: str,
+    seed: int,
+    exclude_disputed: bool,
+    enable: list[str] | None,
+    noise_scale: float,
 ) -> RunConfig:
     policy_data: dict[str, Any] | None = None
     path = Path(policy)
@@ -121,34 +128,46 @@ def _replay(config: RunConfig, transport: str, bootstrap: str | None, progress: 
 
 
 Policy = Annotated[
-    str, typer.Option("--policy", "-p", help="A policy name (see: tearline policies list) or a policy YAML file.")
+    str,
+    typer.Option("--policy", "-p", help="A policy name (see: tearline policies list) or a policy YAML file."),
 ]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Seed for noise and chance; same seed, same record.")]
 ExcludeDisputed = Annotated[
     bool, typer.Option("--exclude-disputed", help="Leave out injects whose facts are disputed on the record.")
 ]
 Enable = Annotated[
-    list[str] | None, typer.Option("--enable", help="Switch on a counterfactual agency (e.g. NIA). Repeatable.")
+    list[str] | None,
+    typer.Option("--enable", help="Switch on a counterfactual agency (e.g. NIA). Repeatable."),
 ]
 NoiseScale = Annotated[
-    float, typer.Option("--noise-scale", min=0.0, help="Multiply the scenario's background noise (1 = as written).")
+    float,
+    typer.Option("--noise-scale", min=0.0, help="Multiply the scenario's background noise (1 = as written)."),
 ]
 
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="A scenario name (tearline scenarios list) or a YAML file.")],
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario name (tearline scenarios list) or a YAML file.")
+    ],
     policy: Policy = "as-happened",
     seed: Seed = 1,
     transport: Annotated[
-        str, typer.Option(help="memory (in-process, no server) or kafka (needs --bootstrap or TEARLINE_KAFKA_BOOTSTRAP).")
+        str,
+        typer.Option(
+            help="memory (in-process, no server) or kafka (needs --bootstrap or TEARLINE_KAFKA_BOOTSTRAP)."
+        ),
     ] = "memory",
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers, HOST:PORT.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write record.jsonl and summary.json here.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write record.jsonl and summary.json here.")
+    ] = None,
     exclude_disputed: ExcludeDisputed = False,
     enable: Enable = None,
     noise_scale: NoiseScale = 1.0,
-    noise: Annotated[bool, typer.Option("--show-noise", help="Include background noise in the timeline.")] = False,
+    noise: Annotated[
+        bool, typer.Option("--show-noise", help="Include background noise in the timeline.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only outcomes and the digest.")] = False,
 ) -> None:
     """Replay a scenario under one policy; print who learnt what when, the outcome and the digest.
@@ -196,13 +215,17 @@ def _print_outcomes(result: RunResult) -> None:
         f" · delayed {sm.delayed} · sanitised {sm.sanitised} · exposure {sm.exposure:g} · false interdictions {sm.false_interdictions}"
     )
     if sm.disputed_included:
-        out.print(f"disputed injects included: {', '.join(sm.disputed_included)} (drop them with --exclude-disputed)")
+        out.print(
+            f"disputed injects included: {', '.join(sm.disputed_included)} (drop them with --exclude-disputed)"
+        )
     out.print(f"digest {result.digest}")
 
 
 @app.command()
 def check(
-    scenarios: Annotated[list[str] | None, typer.Argument(help="Scenarios to check (default: all with an expect: block).")] = None,
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenarios to check (default: all with an expect: block).")
+    ] = None,
     junit: Annotated[Path | None, typer.Option(help="Also write a JUnit XML report here.")] = None,
 ) -> None:
     """CI: replay each scenario's ``expect:`` cases and assert the outcomes. Exit 1 on any failure."""
@@ -221,10 +244,14 @@ def check(
 @app.command()
 def compare(
     scenario: Annotated[str, typer.Argument(help="A scenario name or YAML file.")],
-    policy: Annotated[list[str], typer.Option("--policy", "-p", help="Policies to compare. Repeat: -p siloed -p bilateral.")],
+    policy: Annotated[
+        list[str], typer.Option("--policy", "-p", help="Policies to compare. Repeat: -p siloed -p bilateral.")
+    ],
     runs: Annotated[int, typer.Option(min=1, help="Seeded runs per policy (seeds 1..N).")] = 20,
     jobs: Annotated[int, typer.Option(min=1, help="Runs in parallel (processes).")] = 1,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write results.csv and plots here.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write results.csv and plots here.")
+    ] = None,
     exclude_disputed: ExcludeDisputed = False,
     noise_scale: NoiseScale = 1.0,
 ) -> None:
@@ -233,7 +260,11 @@ def compare(
 
     with clear_errors():
         s = _load(scenario)
-        configs = [_config(s, p, seed, exclude_disputed, None, noise_scale) for p in policy for seed in range(1, runs + 1)]
+        configs = [
+            _config(s, p, seed, exclude_disputed, None, noise_scale)
+            for p in policy
+            for seed in range(1, runs + 1)
+        ]
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(), console=err, transient=True, disable=not sys.stderr.isatty(),
@@ -257,24 +288,34 @@ def compare(
 def scenarios_list() -> None:
     """Every scenario Tearline can find, with its plots."""
     table = Table()
-    for col in ("name", "title", "agencies", "plots", "injects", "file"):
+    table.add_column("name", no_wrap=True)
+    for col in ("title", "agencies", "plots", "injects"):
         table.add_column(col)
     for path in scenario_files():
         try:
             s = load_scenario(path)
         except ScenarioError as exc:
-            table.add_row(path.stem, f"[red]invalid: {len(exc.problems)} problem(s)[/]", "", "", "", str(path))
+            table.add_row(
+                path.stem,
+                f"[red]invalid: {len(exc.problems)} problem(s); run: tearline scenarios validate {path}[/]",
+            )
             continue
-        table.add_row(s.id, s.title, str(len(s.agencies)), ", ".join(p.id for p in s.plots), str(len(s.injects)), str(path))
+        table.add_row(
+            s.id, s.title, str(len(s.agencies)), ", ".join(p.id for p in s.plots), str(len(s.injects))
+        )
     out.print(table)
 
 
 @scenarios_app.command("validate")
 def scenarios_validate(
-    scenarios: Annotated[list[str] | None, typer.Argument(help="Scenario names or files (default: all).")] = None,
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenario names or files (default: all).")
+    ] = None,
 ) -> None:
     """Check scenarios: types, references, times, citations. Exit 2 if any is malformed."""
-    paths = [Path(s) if Path(s).is_file() else None for s in scenarios] if scenarios else list(scenario_files())
+    paths = (
+        [Path(s) if Path(s).is_file() else None for s in scenarios] if scenarios else list(scenario_files())
+    )
     bad = 0
     for given, path in zip(scenarios or [str(p) for p in paths], paths, strict=True):
         try:
@@ -283,7 +324,9 @@ def scenarios_validate(
             bad += 1
             err.print(f"[red]✗[/] {exc}", soft_wrap=True)
             continue
-        out.print(f"[green]✓[/] {s.id}: {len(s.agencies)} agencies, {len(s.plots)} plot(s), {len(s.injects)} injects")
+        out.print(
+            f"[green]✓[/] {s.id}: {len(s.agencies)} agencies, {len(s.plots)} plot(s), {len(s.injects)} injects"
+        )
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -313,7 +356,13 @@ def scenarios_show(
     by_what = {(i.at, i.observer): i.id for i in s.injects}
     for row in inject_timeline(s):
         inject_id = by_what.get((row.at, row.who))
-        timeline.add_row(row.when, row.who, row.what, cites.get(inject_id, "") if inject_id else "", style=row.style or None)
+        timeline.add_row(
+            row.when,
+            row.who,
+            row.what,
+            cites.get(inject_id, "") if inject_id else "",
+            style=row.style or None,
+        )
     out.print(timeline)
     for p in s.plots:
         out.print(
@@ -348,7 +397,9 @@ def policies_show(name: Annotated[str, typer.Argument(help="A policy name.")]) -
             out.print(f"[bold]{info.name}[/] ({info.origin})\n")
             out.print(info.doc or info.summary)
             if info.options:
-                out.print(f"\noptions: {', '.join(info.options)}  (e.g. --policy '{info.name}:{info.options[0]}=...')")
+                out.print(
+                    f"\noptions: {', '.join(info.options)}  (e.g. --policy '{info.name}:{info.options[0]}=...')"
+                )
             return
     fail(f"unknown policy {name!r}", hint="See: tearline policies list")
 
@@ -360,4 +411,3 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.kafka_broker import kafka_bootstrap  # noqa: F401 - the session fixture
 
 from tearline import Scenario, load_scenario
 from tearline._log import configure
+from tests.kafka_broker import kafka_bootstrap  # noqa: F401 - the session fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "scenarios" / "examples" / "connect-the-dots.yaml"

@@ -34,8 +34,18 @@ class TestDeterminism:
         events = [json.loads(line) for line in lines]
         keys = [(e["at"], e["by"], e["seq"]) for e in events]
         assert keys == sorted(keys)
-        assert all(line == json.dumps(e, separators=(",", ":"), ensure_ascii=False) for line, e in zip(lines, events))
-        assert {e["kind"] for e in events} >= {"inject", "publish", "decision", "delivery", "triage", "case", "outcome"}
+        assert all(
+            line == json.dumps(e, separators=(",", ":"), ensure_ascii=False) for line, e in zip(lines, events, strict=True)
+        )
+        assert {e["kind"] for e in events} >= {
+            "inject",
+            "publish",
+            "decision",
+            "delivery",
+            "triage",
+            "case",
+            "outcome",
+        }
 
     async def test_every_lead_gets_one_decision_per_candidate(self, teaching: Scenario) -> None:
         """Invariant 3: each published lead meets the policy exactly once per other agency."""

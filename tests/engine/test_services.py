@@ -48,7 +48,10 @@ class TestDeadLetters:
 
 async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: int | None = None) -> Any:
     world = run.world(transport)
-    others: list[Service] = [run.gateway(transport), *(run.agency(a, transport) for a in sorted(run.agencies))]
+    others: list[Service] = [
+        run.gateway(transport),
+        *(run.agency(a, transport) for a in sorted(run.agencies)),
+    ]
     for s in [world, *others]:
         await s.open()
     driver = run.driver(world, others)
@@ -63,13 +66,17 @@ async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: i
         others[0] = fresh
     await driver.run()
     events = await run.collect(transport)
-    return run.finish(events, transport_name="memory", dead_letters=sum(s.dead_letters for s in [world, *others]))
+    return run.finish(
+        events, transport_name="memory", dead_letters=sum(s.dead_letters for s in [world, *others])
+    )
 
 
 class TestRestart:
     @given(st.integers(min_value=1, max_value=400))
     @settings(max_examples=12, deadline=None)
-    def test_gateway_restart_rebuilds_without_loss_or_duplicates(self, teaching: Scenario, stop_after: int) -> None:
+    def test_gateway_restart_rebuilds_without_loss_or_duplicates(
+        self, teaching: Scenario, stop_after: int
+    ) -> None:
         """A gateway that loses its memory mid-run rebuilds from its inputs: same digest, and still
         exactly one decision per (lead, candidate recipient)."""
         import asyncio
@@ -109,8 +116,13 @@ def _toy(transport: MemoryTransport) -> _Recorder:
 
 
 class TestClock:
-    @given(st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=30), st.lists(st.integers(1, 60), max_size=10))
-    def test_time_never_decreases_and_ties_keep_insertion_order(self, times: list[int], cuts: list[int]) -> None:
+    @given(
+        st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=30),
+        st.lists(st.integers(1, 60), max_size=10),
+    )
+    def test_time_never_decreases_and_ties_keep_insertion_order(
+        self, times: list[int], cuts: list[int]
+    ) -> None:
         """Timers run in time order; same-time timers in the order scheduled; however the run is cut
         into steps (a stopped run resumes where it stopped)."""
         import asyncio

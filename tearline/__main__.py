@@ -1,0 +1,5 @@
+"""``python -m tearline``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""The command line: bad input gets one clear error and exit 2; good input tells its story."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tearline.cli import app
+
+from .conftest import ROOT, TEACHING
+
+runner = CliRunner(env={"COLUMNS": "240"})
+
+
+def broken(tmp_path: Path, edit: object) -> Path:
+    """A copy of the teaching scenario (inside a project with seeds/) with one thing broken."""
+    data = yaml.safe_load(TEACHING.read_text())
+    edit(data)  # type: ignore[operator]
+    (tmp_path / "seeds").symlink_to(ROOT / "seeds")
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def set_in(path: list[object], value: object):  # type: ignore[no-untyped-def]
+    def edit(data: dict) -> None:  # type: ignore[type-arg]
+        node = data
+        for p in path[:-1]:
+            node = node[p]  # type: ignore[index]
+        node[path[-1]] = value  # type: ignore[index]
+
+    return edit
+
+
+MALFORMED = {
+    "wrong type": (set_in(["defaults", "triage_per_day"], "lots"), "defaults.triage_per_day", "valid number"),
+    "unknown agency": (
+        set_in(["injects", 1, "observer"], "MOSSAD"),
+        "injects[1].observer",
+        "unknown agency 'MOSSAD'",
+    ),
+    "inject before start": (
+        set_in(["injects", 0, "at"], "2029-12-31T00:00+00:00"),
+        "injects[0].at",
+        "before the scenario start",
+    ),
+    "missing citation": (set_in(["injects", 2, "cites"], []), "injects[2].cites", "missing citation"),
+    "unknown fact": (
+        set_in(["injects", 2, "cites"], ["mum-no-such-fact"]),
+        "injects[2].cites[0]",
+        "unknown fact",
+    ),
+    "unknown field": (
+        set_in(["agencies", 0, "jurisdictoin"], ["XN"]),
+        "agencies[0].jurisdictoin",
+        "unknown field",
+    ),
+    "bad time": (set_in(["start"], "next tuesday"), "start", "not a date-time"),
+}
+
+
+class TestMalformedScenario:
+    @pytest.mark.parametrize("case", sorted(MALFORMED))
+    def test_one_clear_error_naming_file_field_and_reason(self, tmp_path: Path, case: str) -> None:
+        edit, field, reason = MALFORMED[case]
+        path = broken(tmp_path, edit)
+        result = runner.invoke(app, ["run", str(path), "--policy", "siloed"])
+        assert result.exit_code == 2, result.output
+        message = result.output
+        assert str(path) in message
+        assert field in message
+        assert reason in message
+        assert "Traceback" not in message
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+    def test_error_gives_the_line(self, tmp_path: Path) -> None:
+        path = broken(tmp_path, set_in(["injects", 1, "observer"], "MOSSAD"))
+        result = runner.invoke(app, ["scenarios", "validate", str(path)])
+        assert result.exit_code == 2
+        line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "MOSSAD" in text)
+        assert f"{path}:{line}: injects[1].observer" in result.output
+
+    def test_not_yaml(self, tmp_path: Path) -> None:
+        path = tmp_path / "bad.yaml"
+        path.write_text("id: [unclosed\n")
+        result = runner.invoke(app, ["run", str(path)])
+        assert result.exit_code == 2
+        assert "not valid YAML" in result.output
+
+    def test_console_script_prints_no_traceback(self, tmp_path: Path) -> None:
+        """The installed entry point, as a user runs it."""
+        path = broken(tmp_path, set_in(["injects", 1, "observer"], "MOSSAD"))
+        proc = subprocess.run(
+            [sys.executable, "-m", "tearline", "run", str(path)], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 2
+        assert "unknown agency 'MOSSAD'" in proc.stderr
+        assert "Traceback" not in proc.stderr + proc.stdout
+
+    def test_unknown_policy(self) -> None:
+        result = runner.invoke(app, ["run", "connect-the-dots", "--policy", "share-everything-always"])
+        assert result.exit_code == 2
+        assert "unknown policy" in result.output
+
+
+class TestRun:
+    def test_prints_timeline_outcome_warning_and_digest(self, tmp_path: Path) -> None:
+        result = runner.invoke(
+            app,
+            ["run", "connect-the-dots", "--policy", "fusion-centre", "--seed", "1", "--out", str(tmp_path)],
+        )
+        assert result.exit_code == 0, result.output
+        out = " ".join(result.output.split())
+        assert "observes: A source names Karim Vale" in out
+        assert "INTERDICTS" in out
+        assert "DISRUPTED" in out and "hours of warning" in out
+        digest = (tmp_path / "record.jsonl").read_bytes()
+        import hashlib
+
+        assert f"digest {hashlib.sha256(digest).hexdigest()}" in out
+        assert (tmp_path / "summary.json").is_file()
+
+    def test_siloed_reports_the_attack(self) -> None:
+        result = runner.invoke(app, ["run", "connect-the-dots", "--policy", "siloed", "--quiet"])
+        assert result.exit_code == 0
+        assert "ATTACK" in result.output
+
+
+class TestScenarioCommands:
+    def test_list_validate_show(self) -> None:
+        listed = runner.invoke(app, ["scenarios", "list"])
+        assert listed.exit_code == 0 and "connect-the-dots" in listed.output
+        valid = runner.invoke(app, ["scenarios", "validate"])
+        assert valid.exit_code == 0, valid.output
+        shown = runner.invoke(app, ["scenarios", "show", "connect-the-dots"])
+        assert shown.exit_code == 0
+        assert "Karim Vale" in shown.output and "mum-fbi-wife-warning-2005" in shown.output
+
+    def test_policies_list_and_show(self) -> None:
+        listed = runner.invoke(app, ["policies", "list"])
+        assert listed.exit_code == 0
+        for name in ("siloed", "as-happened", "bilateral", "fusion-centre"):
+            assert name in listed.output
+        shown = runner.invoke(app, ["policies", "show", "bilateral"])
+        assert shown.exit_code == 0 and "treaty" in shown.output
+
+
+class TestCheck:
+    def test_check_passes_and_writes_junit(self, tmp_path: Path) -> None:
+        junit = tmp_path / "report.xml"
+        result = runner.invoke(app, ["check", "connect-the-dots", "--junit", str(junit)])
+        assert result.exit_code == 0, result.output
+        suite = ET.parse(junit).getroot()
+        assert suite.get("tests") == "3" and suite.get("failures") == "0"
+
+    def test_check_fails_on_a_wrong_expectation(self, tmp_path: Path) -> None:
+        path = broken(
+            tmp_path, set_in(["expect"], [{"policy": "siloed", "outcomes": {"grand-meridian": "disrupted"}}])
+        )
+        junit = tmp_path / "report.xml"
+        result = runner.invoke(app, ["check", str(path), "--junit", str(junit)])
+        assert result.exit_code == 1
+        assert "expected disrupted, got attack" in result.output
+        assert ET.parse(junit).getroot().get("failures") == "1"
