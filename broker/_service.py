@@ -132,7 +132,7 @@ class Service:
                     await self._dead_body(due.envelope, reason)
             elif due.callback is not None:
                 due.callback()
-        sent_at = await self._flush()
+        sent_at = await self._flush(until)
         if self._consumer is not None:
             await self._consumer.commit()
         nexts = [t for t in (sent_at, self._queue[0].at if self._queue else None) if t is not None]
@@ -189,7 +189,9 @@ class Service:
         env = envelope(kind, run=self.run, sender=self.name, seq=seq, at=at, body=body)
         self._outgoing.append(Outgoing(topic, key.encode(), env))
 
-    async def _flush(self) -> SimTime | None:
+    async def _flush(self, until: SimTime) -> SimTime | None:
+        """Publish what this step produced; return the earliest time any of it is due after ``until``
+        (the world's observations are due inside the window and are read in it)."""
         earliest: SimTime | None = None
         out, self._outgoing = self._outgoing, []
         for o in out:
@@ -197,7 +199,7 @@ class Service:
                 continue  # already on the log before a restart
             value, headers = seal(o.envelope, self._keyring)
             await self.transport.publish(o.topic, value, key=o.key, headers=headers)
-            if o.topic != self.topics.audit:
+            if o.topic != self.topics.audit and o.envelope.at >= until:
                 earliest = o.envelope.at if earliest is None else min(earliest, o.envelope.at)
         await self.transport.flush()
         return earliest

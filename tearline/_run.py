@@ -19,6 +19,7 @@ from policies import Policy, load_policy
 from ._config import RunConfig
 from ._errors import RunError
 from ._judge import Summary, judge, summarise
+from ._log import configure
 from ._record import Event, canonical, digest
 from ._scenario import ResolvedAgency
 from ._time import SimTime, iso
@@ -107,6 +108,8 @@ class Run:
     """
 
     def __init__(self, config: RunConfig, *, namespace: str = "tearline") -> None:
+        if not structlog.is_configured():
+            configure()
         self.config = config
         self.scenario = config.scenario
         self.policy: Policy = load_policy(config.policy, config.policy_data)

@@ -40,7 +40,7 @@ def run_timeline(scenario: Scenario, events: Sequence[Event], *, show_noise: boo
     plots = {p.id: p for p in scenario.plots}
 
     def label(lead: str) -> str:
-        return f"'{what[lead]}'" if lead in what else lead
+        return f"lead '{lead}'" if lead in what else lead
 
     last_facets: dict[str, tuple[str, ...]] = {}
     for e in events:
@@ -90,7 +90,7 @@ def run_timeline(scenario: Scenario, events: Sequence[Event], *, show_noise: boo
             yield Row(
                 e.at,
                 e.agency,
-                f"case {e.case}: {len(e.leads)} leads, {facets}, score {e.score:.2f} — {state}",
+                f"case {e.case}: {len(e.leads)} lead{'' if len(e.leads) == 1 else 's'}, {facets}, score {e.score:.2f} — {state}",
                 "cyan" if e.actionable else "",
             )
         elif isinstance(e, ActionEvent):
