@@ -47,6 +47,11 @@ class AgencyService(Service):
         self._assessments = 0
         self._last_case: dict[str, tuple[object, ...]] = {}
 
+    @property
+    def waiting(self) -> int:
+        """Received leads not yet read by an analyst."""
+        return len(self._backlog) + (1 if self._busy else 0)
+
     # -- inputs ----------------------------------------------------------------------------
     def handle(self, envelope: Envelope) -> None:
         if envelope.kind == "observation" and envelope.sender == "WORLD":

@@ -113,5 +113,9 @@ class Casebook:
         cid = self._by_lead.get(lead_id)
         return self._cases.get(cid) if cid is not None else None
 
+    def cases(self) -> list[Case]:
+        """Every case, oldest first."""
+        return sorted(self._cases.values(), key=lambda c: int(c.id.rsplit("-c", 1)[1]))
+
     def __len__(self) -> int:
         return len(self._cases)

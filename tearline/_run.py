@@ -73,6 +73,15 @@ class Driver:
             return None
         return self._next
 
+    def wake(self, at: SimTime) -> None:
+        """Something new is due at ``at`` (e.g. a facilitator's inject)."""
+        self._next = at if self._next is None else min(self._next, at)
+
+    @property
+    def now(self) -> SimTime | None:
+        """Start of the next window (None once nothing is left)."""
+        return self.peek()
+
     async def step(self) -> SimTime:
         """Run one window; return its start."""
         t = self.peek()

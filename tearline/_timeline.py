@@ -33,8 +33,10 @@ class Row:
         return iso(self.at)
 
 
-def run_timeline(scenario: Scenario, events: Sequence[Event], *, show_noise: bool = False) -> Iterator[Row]:
-    """The story of a run, leaving out background noise unless asked."""
+def run_timeline(
+    scenario: Scenario, events: Sequence[Event], *, show_noise: bool = False, since: int = 0
+) -> Iterator[Row]:
+    """The story of a run, leaving out background noise unless asked (rows for ``events[since:]``)."""
     noise = {e.lead for e in events if isinstance(e, InjectEvent) and e.noise}
     what = {i.id: i.what for i in scenario.injects}
     plots = {p.id: p for p in scenario.plots}
@@ -43,7 +45,7 @@ def run_timeline(scenario: Scenario, events: Sequence[Event], *, show_noise: boo
         return f"lead '{lead}'" if lead in what else lead
 
     last_facets: dict[str, tuple[str, ...]] = {}
-    for e in events:
+    for e in events[since:]:
         lead = getattr(e, "lead", None)
         if not show_noise and lead in noise:
             continue

@@ -9,6 +9,7 @@ from typing import Any
 from broker._service import Service
 
 from ._config import RunConfig
+from ._errors import RunError
 from ._lead import (
     Grading,
     Identifier,
@@ -26,8 +27,8 @@ from ._lead import (
 )
 from ._messages import Observation
 from ._record import InjectEvent
-from ._scenario import ResolvedAgency
-from ._time import DAY, SimTime
+from ._scenario import Inject, ResolvedAgency
+from ._time import DAY, SimTime, iso
 
 WORLD = "WORLD"
 
@@ -50,6 +51,7 @@ class World(Service):
     def __init__(self, *, config: RunConfig, agencies: dict[str, ResolvedAgency], **service: Any) -> None:
         super().__init__(WORLD, inputs=(), **service)
         self.config = config
+        self.noise_ids: frozenset[str] = frozenset(o.lead.id for o in noise(config, agencies))
         observations = sorted(
             self._injects(agencies) + list(noise(config, agencies)),
             key=lambda o: (o.lead.observed_at, o.inject),
@@ -64,6 +66,16 @@ class World(Service):
             for i in self.config.injects()
             if i.observer in agencies
         ]
+
+    def add(self, inject: Inject) -> None:
+        """A facilitator's inject during a live exercise: observed at its time (not before now)."""
+        if inject.at < self.now:
+            raise RunError(
+                f"inject {inject.id!r} is at {iso(inject.at)}, before the exercise clock ({iso(self.now)})"
+            )
+        lead = self.config.scenario.lead_of(inject)
+        obs = Observation(lead=lead, inject=inject.id, what=inject.what, disputed=inject.disputed)
+        self.at(inject.at, lambda: self._observe(obs))
 
     def _observe(self, obs: Observation) -> None:
         self.record(

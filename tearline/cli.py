@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -16,18 +16,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ._config import RunConfig
-from ._errors import PolicyError, ScenarioError, TearlineError
+from ._errors import PolicyError, Problem, ScenarioError, TearlineError
+from ._facts import load_facts
 from ._log import configure
 from ._paths import resolve_scenario, scenario_files
 from ._run import RunResult, replay
-from ._scenario import Scenario, load_scenario
+from ._scenario import Inject, Scenario, load_scenario
 from ._time import human_duration, iso
 from ._timeline import inject_timeline, run_timeline
+from ._yaml import read, validate
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_RUNTIME = 0, 1, 2, 3
+ROOT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 app = typer.Typer(
     name="tearline",
@@ -284,6 +287,152 @@ def compare(
         out.print(f"wrote {out_dir / 'results.csv'} and {png}")
 
 
+EXERCISE_HELP = """commands:
+  step [N]            run N clock windows (default 1)
+  advance DURATION    move the clock on, e.g. advance 6h, advance 2d
+  until TIME          move the clock to a time, e.g. until 2008-11-26T12:00+05:30
+  live SPEED [FOR]    run paced against the wall clock: SPEED sim-seconds per second (e.g. live 3600 1d)
+  view AGENCY         what one agency holds now: its cases, and what waits for triage
+  inject FILE         add injects (scenario inject format, one or a list) from a YAML file
+  debrief [DIR]       play out the rest, print the outcome; write record, summary and injects to DIR
+  help | quit"""
+
+
+@app.command()
+def exercise(
+    scenario: Annotated[str, typer.Argument(help="A scenario name or YAML file.")],
+    policy: Policy = "as-happened",
+    seed: Seed = 1,
+    exclude_disputed: ExcludeDisputed = False,
+    enable: Enable = None,
+    noise: Annotated[
+        bool, typer.Option("--show-noise", help="Include background noise in the timeline.")
+    ] = False,
+) -> None:
+    """Run a live tabletop exercise: step the clock, inject, show each agency's view, debrief.
+
+    Reads commands from the terminal (or a pipe). Type 'help' for the list.
+    """
+    from ._exercise import Exercise
+
+    with clear_errors():
+        ex = Exercise(_config(_load(scenario), policy, seed, exclude_disputed, enable, 1.0))
+    asyncio.run(_exercise_loop(ex, noise))
+
+
+async def _exercise_loop(ex: Any, noise: bool) -> None:
+    import shlex
+    import time as wall
+
+    from ._exercise import Exercise
+    from ._time import parse_duration, parse_time
+
+    assert isinstance(ex, Exercise)
+    s = ex.run.scenario
+    await ex.start()
+    out.print(f"[bold]{s.title}[/] — policy {ex.config.policy}, seed {ex.config.seed}. Type 'help'.")
+
+    async def show() -> None:
+        events, since = await ex.events()
+        for row in run_timeline(s, events, show_noise=noise, since=since):
+            out.print(
+                f"{row.when}  [bold]{row.who:<10}[/] {row.what}", style=row.style or None, soft_wrap=True
+            )
+
+    while True:
+        try:
+            line = input(f"[{iso(ex.clock)}] > ")
+        except EOFError:
+            break
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/]")
+            continue
+        if not words:
+            continue
+        cmd, args = words[0], words[1:]
+        try:
+            if cmd in {"quit", "exit"}:
+                break
+            if cmd == "help":
+                out.print(EXERCISE_HELP)
+            elif cmd == "step":
+                await ex.step(int(args[0]) if args else 1)
+            elif cmd == "advance":
+                await ex.advance_to(ex.clock + parse_duration(args[0]))
+            elif cmd == "until":
+                await ex.advance_to(parse_time(args[0]))
+            elif cmd == "live":
+                speed = float(args[0])
+                stop = ex.clock + (parse_duration(args[1]) if len(args) > 1 else s.horizon)
+                try:
+                    while (t := ex.driver.peek()) is not None and t < stop:
+                        before = ex.clock
+                        await ex.driver.step()
+                        await show()
+                        wall.sleep(min(5.0, max(0.0, (ex.clock - before) / speed)))
+                except KeyboardInterrupt:
+                    out.print("paused")
+            elif cmd == "view":
+                v = ex.view(args[0])
+                table = Table(
+                    title=f"{v.agency} at {iso(ex.clock)}: {v.waiting} waiting for triage",
+                    title_justify="left",
+                )
+                for col in ("case", "leads", "facets", "score", "actionable"):
+                    table.add_column(col)
+                hidden = frozenset() if noise else ex.world.noise_ids
+                for c in v.cases:
+                    if not hidden.issuperset(c.leads):
+                        table.add_row(
+                            c.case,
+                            ", ".join(c.leads),
+                            "+".join(c.facets),
+                            f"{c.score:.2f}",
+                            "YES" if c.actionable else "",
+                        )
+                out.print(table)
+            elif cmd == "inject":
+                for inj in _read_injects(Path(args[0])):
+                    ex.inject(inj)
+                    out.print(f"injected {inj.id} for {inj.observer} at {iso(inj.at)}")
+            elif cmd == "debrief":
+                result = await ex.debrief(Path(args[0]) if args else None)
+                await show()
+                _print_outcomes(result)
+                break
+            else:
+                err.print(f"unknown command {cmd!r}; type 'help'")
+                continue
+            if cmd in {"step", "advance", "until"}:
+                await show()
+        except (IndexError, ValueError) as exc:
+            err.print(f"[red]{cmd}: {exc or 'missing argument'}[/] (type 'help')")
+        except TearlineError as exc:
+            err.print(f"[red]{exc}[/]")
+
+
+def _read_injects(path: Path) -> list[Inject]:
+    """Injects from a YAML file (one, or a list), in the scenario's inject format, citations checked."""
+    data, locate = read(path)
+    items = data if isinstance(data, list) else [data]
+    facts = load_facts(ROOT_SEEDS) if ROOT_SEEDS.is_dir() else {}
+    injects = []
+    for i, item in enumerate(items):
+        prefix: tuple[int, ...] = (i,) if isinstance(data, list) else ()
+
+        def at(loc: Sequence[int | str], prefix: tuple[int, ...] = prefix) -> int | None:
+            return locate((*prefix, *loc))
+
+        inj = validate(Inject, item, path, at)
+        unknown = [c for c in inj.cites if c not in facts]
+        if unknown:
+            raise ScenarioError(str(path), [Problem("cites", f"unknown fact(s): {', '.join(unknown)}", at(("cites",)))])
+        injects.append(inj)
+    return injects
+
+
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """Every scenario Tearline can find, with its plots."""
@@ -402,6 +551,68 @@ def policies_show(name: Annotated[str, typer.Argument(help="A policy name.")]) -
                 )
             return
     fail(f"unknown policy {name!r}", hint="See: tearline policies list")
+
+
+@policies_app.command("lint")
+def policies_lint(
+    file: Annotated[
+        Path, typer.Argument(help="A YAML policy file (see docs/policies.md, policies/examples/).")
+    ],
+    scenario: Annotated[
+        str | None,
+        typer.Option("--scenario", help="Also check agency ids and countries against this scenario."),
+    ] = None,
+) -> None:
+    """Check a YAML policy file: fields, values, policy names, groups, unreachable rules. Exit 2 on errors.
+
+    Example:  tearline policies lint policies/examples/caveats-first.yaml --scenario connect-the-dots
+    """
+    from rich.markup import escape
+
+    from policies import lint
+
+    with clear_errors():
+        against = _load(scenario) if scenario else None
+    report = lint(file, against)
+    for p in report.errors:
+        err.print(f"[bold red]error:[/] {escape(p.render(report.file))}", soft_wrap=True)
+    for p in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(p.render(report.file))}", soft_wrap=True)
+    if report.policy is None:
+        err.print(f"[dim]{len(report.errors)} error(s); docs/policies.md describes every field.[/]")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    out.print(
+        f"[green]✓[/] {escape(str(file))}: policy {escape(report.policy.name)} — {escape(report.policy.summary)}"
+        + (f" ({len(report.warnings)} warning(s))" if report.warnings else ""),
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def explain(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by: tearline run ... --out DIR")],
+    lead: Annotated[
+        str, typer.Argument(help="A lead id: an inject id, AGENCY-aN (assessment) or AGENCY-nN (noise).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the chain as JSON.")] = False,
+) -> None:
+    """Why each agency did or did not get a lead: rule, reason, each composed member's verdict, consent, delivery.
+
+    Example:  tearline run connect-the-dots -p tearline:then=bilateral -o runs/ctd && tearline explain runs/ctd what
+    """
+    import json
+
+    from ._explain import ExplainError, explain_lead, render
+    from ._explain import as_json as explanation_json
+
+    try:
+        x = explain_lead(run_dir, lead)
+    except ExplainError as exc:
+        fail(str(exc), hint=exc.hint)
+    if as_json:
+        out.print_json(json.dumps(explanation_json(x)))
+    else:
+        out.print(render(x), markup=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -168,3 +168,69 @@ class TestCheck:
         assert result.exit_code == 1
         assert "expected disrupted, got attack" in result.output
         assert ET.parse(junit).getroot().get("failures") == "1"
+
+
+class TestExercise:
+    def test_facilitator_steps_injects_views_and_debriefs(self, tmp_path: Path) -> None:
+        """A scripted exercise: an inject a facilitator adds changes the outcome, and is saved for replay."""
+        inject = tmp_path / "inject.yaml"
+        inject.write_text(
+            yaml.safe_dump(
+                [
+                    {
+                        "id": "tipoff",
+                        "at": "2030-03-05T12:00+00:00",
+                        "observer": "NSS",
+                        "what": "A neighbour reports Karim Vale staying near the Grand Meridian",
+                        "lead": {
+                            "identifiers": [
+                                {"kind": "person", "value": "Karim Vale"},
+                                {"kind": "venue", "value": "Grand Meridian Hotel", "where": "XN"},
+                            ],
+                            "indicators": [
+                                {
+                                    "kind": "timing",
+                                    "window": {
+                                        "from": "2030-03-10T00:00+00:00",
+                                        "to": "2030-03-20T00:00+00:00",
+                                    },
+                                }
+                            ],
+                            "grading": "B2",
+                        },
+                    }
+                ]
+            )
+        )
+        script = f"advance 3d\nview NSS\ninject {inject}\nadvance 2d\nview NSS\nnonsense\ndebrief {tmp_path / 'out'}\n"
+        result = runner.invoke(app, ["exercise", "connect-the-dots", "--policy", "siloed"], input=script)
+        assert result.exit_code == 0, result.output
+        assert "injected tipoff for NSS" in result.output
+        assert "unknown command 'nonsense'" in result.output
+        assert "DISRUPTED" in result.output  # siloed alone would let the attack happen
+        saved = yaml.safe_load((tmp_path / "out" / "facilitator-injects.yaml").read_text())
+        assert [i["id"] for i in saved] == ["tipoff"]
+
+
+class TestCompare:
+    def test_numbers_csv_and_plot(self, tmp_path: Path) -> None:
+        result = runner.invoke(
+            app,
+            [
+                "compare",
+                "connect-the-dots",
+                "-p",
+                "siloed",
+                "-p",
+                "fusion-centre",
+                "--runs",
+                "2",
+                "--out",
+                str(tmp_path),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        rows = (tmp_path / "results.csv").read_text().splitlines()
+        assert len(rows) == 1 + 4
+        assert "fusion-centre" in result.output and "100%" in result.output
+        assert (tmp_path / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
