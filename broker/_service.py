@@ -206,12 +206,12 @@ class Service:
 
     async def _dead(self, *, message_value: bytes, reason: str) -> None:
         self.dead_letters += 1
-        self.log.warning("dead-letter", reason=reason)
+        self.log.warning("dead-letter", reason=reason, sim_time=iso(self.now))
         await self.transport.publish(self.topics.deadletter, message_value, key=self.name.encode())
 
     async def _dead_body(self, env: Envelope, reason: str) -> None:
         self.dead_letters += 1
-        self.log.warning("dead-letter", reason=reason, sender=env.sender, seq=env.seq)
+        self.log.warning("dead-letter", reason=reason, sender=env.sender, seq=env.seq, sim_time=iso(self.now))
         payload = env.model_dump_json(by_alias=True).encode()
         await self.transport.publish(
             self.topics.deadletter,

@@ -231,6 +231,8 @@ async def replay(
     own = transport is None
     transport = transport or MemoryTransport()
     run = Run(config, namespace=namespace)
+    log = structlog.get_logger("tearline").bind(**run.log_context)
+    log.info("run started", run_id=config.run_id, sim_time=iso(config.scenario.start))
     services: list[Service] = []
     try:
         await run.create_topics(transport)
@@ -249,7 +251,11 @@ async def replay(
             if isinstance(transport, MemoryTransport)
             else type(transport).__name__.removesuffix("Transport").lower()
         )
-        return run.finish(events, transport_name=name, dead_letters=sum(s.dead_letters for s in services))
+        result = run.finish(events, transport_name=name, dead_letters=sum(s.dead_letters for s in services))
+        log.info(
+            "run finished", digest=result.digest, sim_time=iso(config.scenario.horizon), events=len(events)
+        )
+        return result
     finally:
         for s in services:
             await s.close()

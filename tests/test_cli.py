@@ -234,3 +234,33 @@ class TestCompare:
         assert len(rows) == 1 + 4
         assert "fusion-centre" in result.output and "100%" in result.output
         assert (tmp_path / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class TestLogging:
+    def test_log_json_binds_scenario_seed_and_sim_time(self) -> None:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tearline",
+                "--log-json",
+                "--log-level",
+                "info",
+                "run",
+                "connect-the-dots",
+                "-q",
+                "-s",
+                "4",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        import json
+
+        lines = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+        assert lines, proc.stderr
+        for entry in lines:
+            assert entry["scenario"] == "connect-the-dots"
+            assert entry["seed"] == 4
+            assert "sim_time" in entry
