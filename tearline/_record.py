@@ -135,13 +135,6 @@ Event = Annotated[
 ]
 EVENT = TypeAdapter(Event)
 
-_KIND_ORDER = {
-    k: i
-    for i, k in enumerate(
-        ("inject", "publish", "consent", "decision", "delivery", "triage", "case", "action", "outcome")
-    )
-}
-
 
 def sort_key(e: Event) -> tuple[int, str, int]:
     """Canonical order: time, then recording service, then that service's sequence."""
