@@ -1,21 +1,43 @@
 """Sharing policies: who gets which lead, when, in what form — and why.
 
 Every policy implements :class:`Policy`; :func:`load_policy` builds one from a name such as
-``bilateral`` or ``fusion-centre:centre=joint-ct``.
+``bilateral`` or ``fusion-centre:centre=joint-ct``, or from a YAML policy file. Policies combine
+by XACML's algorithms (:class:`Composite`); ``docs/policies.md`` states every rule's semantics.
 """
 
 from ._base import BasePolicy, Ledger, Policy, PolicyContext, Route
-from ._registry import ENTRY_POINT_GROUP, PolicyInfo, available, load_policy, parse_spec
+from ._compose import ALGORITHMS, Composite, combine
+from ._data import LintReport, RuleSet, lint, policy_from_data
+from ._registry import (
+    BUILTIN,
+    COMBINATORS,
+    ENTRY_POINT_GROUP,
+    PolicyInfo,
+    available,
+    build_policy,
+    load_policy,
+    parse_spec,
+)
 
 __all__ = [
+    "ALGORITHMS",
+    "BUILTIN",
+    "COMBINATORS",
     "ENTRY_POINT_GROUP",
     "BasePolicy",
+    "Composite",
     "Ledger",
+    "LintReport",
     "Policy",
     "PolicyContext",
     "PolicyInfo",
     "Route",
+    "RuleSet",
     "available",
+    "build_policy",
+    "combine",
+    "lint",
     "load_policy",
     "parse_spec",
+    "policy_from_data",
 ]

@@ -4,6 +4,8 @@ The public API: the domain model (leads, agencies, scenarios, decisions, record 
 loading, and :func:`replay`, which runs a scenario on a transport and returns its record.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._config import RunConfig
 from ._decision import Decision, SisAlert, Tearline, Transform, apply_transforms
 from ._errors import (
@@ -30,8 +32,21 @@ from ._lead import (
     Window,
 )
 from ._record import Event, canonical, digest
-from ._run import Run, RunResult, replay
 from ._scenario import Agency, Inject, Plot, ResolvedAgency, Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from ._run import Run, RunResult, replay
+
+
+def __getattr__(name: str) -> Any:
+    # The run machinery imports the broker, agencies and policies, which import this package's
+    # model: load it on first use so that ``import policies`` (or broker) first works too.
+    if name in {"Run", "RunResult", "replay"}:
+        from . import _run
+
+        return getattr(_run, name)
+    raise AttributeError(f"module 'tearline' has no attribute {name!r}")
+
 
 __all__ = [
     "Agency",

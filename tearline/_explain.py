@@ -66,9 +66,13 @@ def read_record(run_dir: Path) -> list[Event]:
     """Every event of a run directory's ``record.jsonl``."""
     path = Path(run_dir) / "record.jsonl"
     if not Path(run_dir).is_dir():
-        raise ExplainError(f"no such run directory: {run_dir}", "Write one with: tearline run SCENARIO --out DIR")
+        raise ExplainError(
+            f"no such run directory: {run_dir}", "Write one with: tearline run SCENARIO --out DIR"
+        )
     if not path.is_file():
-        raise ExplainError(f"{run_dir} has no record.jsonl", "Write one with: tearline run SCENARIO --out DIR")
+        raise ExplainError(
+            f"{run_dir} has no record.jsonl", "Write one with: tearline run SCENARIO --out DIR"
+        )
     events: list[Event] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -90,7 +94,11 @@ def explain_lead(run_dir: Path, lead: str) -> Explanation:
     leads = {e.lead for e in events if isinstance(e, PublishEvent | InjectEvent | DecisionEvent)}
     if lead not in leads:
         close = difflib.get_close_matches(lead, sorted(leads), n=5, cutoff=0.5)
-        hint = f"Did you mean: {', '.join(close)}?" if close else "Lead ids are inject ids, AGENCY-aN (assessments) or AGENCY-nN (noise)."
+        hint = (
+            f"Did you mean: {', '.join(close)}?"
+            if close
+            else "Lead ids are inject ids, AGENCY-aN (assessments) or AGENCY-nN (noise)."
+        )
         raise ExplainError(f"no lead {lead!r} in {run_dir}", hint)
     policy = None
     summary = Path(run_dir) / "summary.json"
@@ -107,7 +115,10 @@ def explain_lead(run_dir: Path, lead: str) -> Explanation:
         cases = [
             e
             for e in events
-            if isinstance(e, CaseEvent) and e.agency == action.agency and e.case == action.case and e.at <= action.at
+            if isinstance(e, CaseEvent)
+            and e.agency == action.agency
+            and e.case == action.case
+            and e.at <= action.at
         ]
         if cases:
             built_from = cases[-1].leads
@@ -174,7 +185,9 @@ def render(x: Explanation) -> str:
         if r.delivery is not None:
             lines.append(f"    delivered {iso(r.delivery.at)} (backlog {r.delivery.backlog})")
         if r.triage is not None:
-            lines.append(f"    read by an analyst {iso(r.triage.at)} after {human_duration(r.triage.waited)} waiting")
+            lines.append(
+                f"    read by an analyst {iso(r.triage.at)} after {human_duration(r.triage.waited)} waiting"
+            )
         elif r.delivery is not None:
             lines.append("    not read before the run ended")
     return "\n".join(lines)

@@ -35,7 +35,8 @@ class TestDeterminism:
         keys = [(e["at"], e["by"], e["seq"]) for e in events]
         assert keys == sorted(keys)
         assert all(
-            line == json.dumps(e, separators=(",", ":"), ensure_ascii=False) for line, e in zip(lines, events, strict=True)
+            line == json.dumps(e, separators=(",", ":"), ensure_ascii=False)
+            for line, e in zip(lines, events, strict=True)
         )
         assert {e["kind"] for e in events} >= {
             "inject",

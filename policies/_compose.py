@@ -1,0 +1,253 @@
+"""Composition: several policies, one decision — by XACML's combining algorithms.
+
+Every member decides; each verdict goes into the decision's ``trail``. Members whose decision is
+*not applicable* (they have nothing to say about this lead and route, e.g. ``releasability`` on an
+unmarked lead) are skipped by the algorithm. Of the applicable verdicts:
+
+- ``deny-overrides``: any withhold → withhold; else any consult → consult (if every consult asks
+  the same originator; several different originators → withhold); else any release → release.
+- ``permit-overrides``: any release → release; else any consult → consult (same rule); else any
+  withhold → withhold.
+- ``first-applicable``: the first applicable member's verdict, as it stands.
+
+When the result is release, the obligations of every member that released are combined (as in
+XACML, where the obligations of all policies with the winning effect apply): the *most
+restrictive transform wins* (one tearline, as strict as any asked for; one SIS alert) and the
+delay is the longest (``delays=max``, default), the sum (``delays=sum``: consecutive steps,
+e.g. approval then a treaty's channel) or the shortest (``delays=min``: the fastest path).
+For first-applicable only the deciding member's obligations apply.
+
+When no member applies, the composite does not apply either, and its action is its ``default``
+(withhold unless set). The ``rule`` of a composed decision is the rule of the member that decided;
+its ``reason`` adds which algorithm chose it and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from tearline._decision import Decision, combine_transforms
+from tearline._errors import PolicyError
+from tearline._lead import Lead
+from tearline._scenario import Scenario
+
+from . import _options as opt
+from ._base import BasePolicy, Policy, PolicyContext, Route
+
+Algorithm = Literal["deny-overrides", "permit-overrides", "first-applicable"]
+ALGORITHMS: tuple[Algorithm, ...] = ("deny-overrides", "permit-overrides", "first-applicable")
+Delays = Literal["max", "sum", "min"]
+DELAYS: tuple[Delays, ...] = ("max", "sum", "min")
+Verdict = tuple[str, Decision]
+
+
+def trail_of(verdicts: Sequence[Verdict]) -> tuple[str, ...]:
+    """Each member's verdict, nested trails indented under their member with ``›``."""
+    out: list[str] = []
+    for label, d in verdicts:
+        out.append(f"{label}: {d.verdict()}")
+        out.extend(f"{label} › {t}" for t in d.trail)
+    return tuple(out)
+
+
+def _consult(algorithm: str, consults: Sequence[Verdict]) -> Decision:
+    originators = sorted({d.consult for _, d in consults if d.consult is not None})
+    label, first = consults[0]
+    if len(originators) == 1:
+        return Decision.ask(
+            first.rule, f"{first.reason} [{algorithm}: {label} needs consent]", originators[0]
+        )
+    return Decision.withhold(
+        first.rule,
+        f"{first.reason} [{algorithm}: consent needed from {' and '.join(originators)}; the gateway asks one "
+        "originator per release]",
+    )
+
+
+def _release(algorithm: str, releases: Sequence[Verdict], delays: Delays) -> Decision:
+    label, first = releases[0]
+    values = [d.delay for _, d in releases]
+    delay = max(values) if delays == "max" else sum(values) if delays == "sum" else min(values)
+    transforms = combine_transforms(d.transforms for _, d in releases)
+    notes = []
+    if len(releases) > 1:
+        notes.append(f"{len(releases)} members release")
+        slow = [lb for lb, d in releases if d.delay == delay and d.delay] if delays != "sum" else []
+        if delay and slow:
+            notes.append(f"delay from {slow[0]}")
+        elif delay:
+            notes.append("delays added")
+        shaped = [lb for lb, d in releases if d.transforms]
+        if shaped:
+            notes.append(f"transforms from {', '.join(shaped)}")
+    else:
+        notes.append(f"{label} releases")
+    return Decision.release(
+        first.rule, f"{first.reason} [{algorithm}: {'; '.join(notes)}]", delay=delay, transforms=transforms
+    )
+
+
+def combine(
+    algorithm: Algorithm,
+    verdicts: Sequence[Verdict],
+    *,
+    name: str,
+    default: opt.Default = "withhold",
+    delays: Delays = "max",
+) -> Decision:
+    """One decision from the members' verdicts (see the module docstring); fills ``trail``."""
+    trail = trail_of(verdicts)
+    applicable = [(label, d) for label, d in verdicts if d.applicable]
+    by: dict[str, list[Verdict]] = {"release": [], "withhold": [], "consult": []}
+    for v in applicable:
+        by[v[1].action].append(v)
+    result: Decision
+    if not applicable:
+        result = Decision.not_applicable(
+            f"{name}: none applicable", f"no member of {name} applies; default {default}", default=default
+        )
+    elif algorithm == "first-applicable":
+        label, d = applicable[0]
+        result = d.model_copy(update={"reason": f"{d.reason} [first-applicable: {label}]"})
+    elif algorithm == "deny-overrides" and by["withhold"]:
+        label, d = by["withhold"][0]
+        others = len(applicable) - 1
+        result = Decision.withhold(
+            d.rule, f"{d.reason} [deny-overrides: {label} withholds, overriding {others} other(s)]"
+        )
+    elif algorithm == "permit-overrides" and by["release"]:
+        result = _release(algorithm, by["release"], delays)
+    elif by["consult"]:
+        result = _consult(algorithm, by["consult"])
+    elif by["release"]:
+        result = _release(algorithm, by["release"], delays)
+    else:
+        label, d = by["withhold"][0]
+        result = Decision.withhold(d.rule, f"{d.reason} [{algorithm}: {label} withholds; nothing releases]")
+    return result.model_copy(update={"trail": trail})
+
+
+def _labels(members: Sequence[Policy]) -> list[str]:
+    counts: dict[str, int] = {}
+    out = []
+    for m in members:
+        counts[m.name] = counts.get(m.name, 0) + 1
+        out.append(m.name if counts[m.name] == 1 else f"{m.name}#{counts[m.name]}")
+    return out
+
+
+class Composite(BasePolicy):
+    """Members combined by an algorithm; see the module docstring."""
+
+    def __init__(
+        self,
+        algorithm: Algorithm,
+        members: Sequence[Policy],
+        *,
+        name: str | None = None,
+        summary: str | None = None,
+        default: opt.Default = "withhold",
+        delays: Delays = "max",
+    ) -> None:
+        if not members:
+            raise PolicyError(f"{name or algorithm}: a composition needs at least one member policy")
+        self.algorithm = algorithm
+        self.members = tuple(members)
+        self.labels = _labels(self.members)
+        self.name = name or algorithm
+        self.summary = summary or f"{algorithm} of {', '.join(self.labels)}"
+        self.default = default
+        self.delays = delays
+
+    def enables(self, scenario: Scenario) -> frozenset[str]:
+        return frozenset().union(*(m.enables(scenario) for m in self.members))
+
+    def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
+        verdicts = [
+            (label, m.decide(lead, route, ctx)) for label, m in zip(self.labels, self.members, strict=True)
+        ]
+        return combine(self.algorithm, verdicts, name=self.name, default=self.default, delays=self.delays)
+
+    def __repr__(self) -> str:
+        return f"<policy {self.name}: {self.summary}>"
+
+
+def _from_spec(algorithm: Algorithm, of: opt.Option, default: opt.Option, delays: opt.Option) -> Composite:
+    from ._registry import load_policy
+
+    specs = opt.items(algorithm, "of", of)
+    if not specs:
+        raise PolicyError(
+            f"{algorithm}: say which policies to combine, e.g. --policy '{algorithm}:of=bilateral+tlp+releasability' "
+            "(members with several options: write a policy file, see docs/policies.md)"
+        )
+    return Composite(
+        algorithm,
+        [load_policy(s) for s in specs],
+        default=opt.choice(algorithm, "default", default, opt.DEFAULTS),
+        delays=opt.choice(algorithm, "delays", delays, DELAYS),
+    )
+
+
+class DenyOverrides(Composite):
+    """Combinator: any withhold wins; release only if every applicable member releases."""
+
+    summary = "Combinator: withhold if any member withholds (needs of=A+B+...)."
+
+    def __init__(
+        self, of: opt.Option = None, default: opt.Option = "withhold", delays: opt.Option = "max"
+    ) -> None:
+        c = _from_spec("deny-overrides", of, default, delays)
+        super().__init__(c.algorithm, c.members, default=c.default, delays=c.delays)
+
+
+class PermitOverrides(Composite):
+    """Combinator: any release wins."""
+
+    summary = "Combinator: release if any member releases (needs of=A+B+...)."
+
+    def __init__(
+        self, of: opt.Option = None, default: opt.Option = "withhold", delays: opt.Option = "max"
+    ) -> None:
+        c = _from_spec("permit-overrides", of, default, delays)
+        super().__init__(c.algorithm, c.members, default=c.default, delays=c.delays)
+
+
+class FirstApplicable(Composite):
+    """Combinator: the first member that applies decides."""
+
+    summary = "Combinator: the first member that applies decides (needs of=A+B+...)."
+
+    def __init__(
+        self, of: opt.Option = None, default: opt.Option = "withhold", delays: opt.Option = "max"
+    ) -> None:
+        c = _from_spec("first-applicable", of, default, delays)
+        super().__init__(c.algorithm, c.members, default=c.default, delays=c.delays)
+
+
+class Only(BasePolicy):
+    """A member that counts for one effect only: its other verdicts become *not applicable*.
+
+    ``Only(bilateral, "release")`` releases where bilateral releases and otherwise has nothing to
+    say — XACML's policy with only permit rules. Under first-applicable it gives "this, else that":
+    ``first-applicable`` of ``bilateral`` (releases only) and ``tearline:then=bilateral`` sends the
+    original where a treaty covers it and a tearline where only the tearline fits. Consults pass.
+    """
+
+    def __init__(self, policy: Policy, effect: opt.Default) -> None:
+        self.policy = policy
+        self.effect = effect
+        self.name = policy.name
+        self.summary = f"{policy.summary} (its {effect} verdicts only)"
+
+    def enables(self, scenario: Scenario) -> frozenset[str]:
+        return self.policy.enables(scenario)
+
+    def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
+        d = self.policy.decide(lead, route, ctx)
+        if d.action in (self.effect, "consult") or not d.applicable:
+            return d
+        return d.model_copy(
+            update={"applicable": False, "reason": f"{d.reason} (counts only when it would {self.effect})"}
+        )

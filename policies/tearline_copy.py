@@ -1,0 +1,98 @@
+"""``tearline``: release a sanitised copy — source and method removed, downgraded, linked back.
+
+Source: "tearline" reporting — the releasable portion below the line of an intelligence report,
+written at a lower classification without sources and methods so it can go to partners and to
+police (the US Intelligence Reform and Terrorism Prevention Act 2004 §1016 and EO 13388 push
+for it; NATO and EU liaison use the same practice). Every copy:
+
+- drops the source's method and sensitivity and the full text (only the releasable summary
+  stays), so nothing in it points at how it was collected;
+- is downgraded to ``downgrade_to`` (default RESTRICTED) when the original is higher;
+- keeps the identifiers ``keep`` lists (default: all) minus those ``drop`` lists; with
+  ``selectors=drop-sigint`` (default) a SIGINT lead's communications selectors (phone, SIM,
+  VoIP, e-mail, account) are dropped as well, because passing them would reveal what was
+  tasked (``selectors=keep`` keeps them, ``selectors=drop`` always drops them);
+- carries ``sanitised_from`` = the original lead's id, so it links back to the original.
+
+Standing alone it releases such a copy to every agency after ``delay`` (default 0: writing the
+tearline is assumed done with the report). With ``then=POLICY`` it asks that policy about the
+*copy* instead — e.g. ``tearline:then=bilateral`` sends a tearline wherever a treaty covers the
+copy's downgraded level.
+"""
+
+from __future__ import annotations
+
+from tearline._decision import Decision, Tearline, apply_transforms, combine_transforms, describe_transform
+from tearline._errors import PolicyError
+from tearline._lead import SELECTOR_KINDS, IdentifierKind, Lead
+from tearline._scenario import Scenario
+
+from . import _options as opt
+from ._base import BasePolicy, Policy, PolicyContext, Route
+
+
+class TearlineCopy(BasePolicy):
+    name = "tearline"
+    summary = "Release a sanitised copy (no source or method, downgraded, identifiers filtered) linked back."
+
+    def __init__(
+        self,
+        downgrade_to: opt.Option = "RESTRICTED",
+        keep: opt.Option = None,
+        drop: opt.Option = None,
+        selectors: opt.Option = "drop-sigint",
+        delay: opt.Option = "0",
+        then: opt.Option = None,
+    ) -> None:
+        self.downgrade_to = opt.level(self.name, "downgrade_to", downgrade_to)
+        self.keep = opt.identifier_kinds(self.name, "keep", keep) if keep is not None else None
+        self.drop = opt.identifier_kinds(self.name, "drop", drop)
+        self.selectors = opt.choice(self.name, "selectors", selectors, ("keep", "drop", "drop-sigint"))
+        self.delay = opt.duration(self.name, "delay", delay)
+        self.then: Policy | None = None
+        if then is not None:
+            if not isinstance(then, str):
+                raise PolicyError(f"{self.name}: option then={then!r} is not a policy name")
+            from ._registry import load_policy
+
+            self.then = load_policy(then)
+
+    def enables(self, scenario: Scenario) -> frozenset[str]:
+        return self.then.enables(scenario) if self.then is not None else frozenset()
+
+    def transform(self, lead: Lead) -> Tearline:
+        drop: set[IdentifierKind] = set(self.drop)
+        if self.selectors == "drop" or (self.selectors == "drop-sigint" and lead.source.type == "SIGINT"):
+            drop |= {k for k in opt.IDENTIFIER_KINDS if k in SELECTOR_KINDS}
+        return Tearline(
+            downgrade_to=self.downgrade_to,
+            keep=self.keep,
+            drop=tuple(k for k in opt.IDENTIFIER_KINDS if k in drop),
+        )
+
+    def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
+        t = self.transform(lead)
+        what = f"sanitised copy: source and method removed, {describe_transform(t)}"
+        if self.then is None:
+            return Decision.release(
+                "tearline", f"{what}, for every agency", delay=self.delay, transforms=(t,)
+            )
+        copy = apply_transforms(lead, (t,))
+        inner = self.then.decide(copy, route, ctx)
+        rule = f"tearline then {inner.rule}"
+        trail = (f"{self.then.name} (on the copy): {inner.verdict()}",)
+        if inner.action == "release":
+            return Decision.release(
+                rule,
+                f"{what}; {inner.reason}",
+                delay=self.delay + inner.delay,
+                transforms=combine_transforms([(t,), inner.transforms]),
+                applicable=inner.applicable,
+            ).model_copy(update={"trail": trail})
+        if inner.action == "consult" and inner.consult is not None:
+            return Decision.ask(rule, f"{what}; {inner.reason}", inner.consult).model_copy(
+                update={"trail": trail}
+            )
+        return Decision.withhold(
+            rule, f"even a {what}: {inner.reason}", applicable=inner.applicable
+        ).model_copy(update={"trail": trail})
