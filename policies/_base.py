@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, Protocol, runtime_checkable
 
 from tearline._decision import Decision
@@ -55,9 +56,30 @@ class PolicyContext:
 
     def members(self, party: str) -> frozenset[str]:
         """Agency ids a party names: an agency id itself, or every agency of a country code."""
-        if party in self.agencies:
-            return frozenset({party})
-        return frozenset(a.id for a in self.agencies.values() if a.country == party)
+        return _members(_Index(self.agencies), party)
+
+
+class _Index:
+    """Hashable by identity of the agencies mapping, so member look-ups are computed once per run."""
+
+    __slots__ = ("agencies",)
+
+    def __init__(self, agencies: Mapping[str, ResolvedAgency]) -> None:
+        self.agencies = agencies
+
+    def __hash__(self) -> int:
+        return id(self.agencies)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Index) and other.agencies is self.agencies
+
+
+@lru_cache(maxsize=4096)
+def _members(index: _Index, party: str) -> frozenset[str]:
+    agencies = index.agencies
+    if party in agencies:
+        return frozenset({party})
+    return frozenset(a.id for a in agencies.values() if a.country == party)
 
 
 @runtime_checkable
