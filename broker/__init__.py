@@ -2,6 +2,7 @@
 
 from ._envelope import Envelope, Keyring, Rejected
 from ._gateway import GATEWAY, Gateway
+from ._kafka import KafkaConsumer, KafkaTransport, kafka_transport
 from ._memory import MemoryConsumer, MemoryTransport
 from ._service import Service
 from ._topics import Topics
@@ -12,6 +13,8 @@ __all__ = [
     "Consumer",
     "Envelope",
     "Gateway",
+    "KafkaConsumer",
+    "KafkaTransport",
     "Keyring",
     "MemoryConsumer",
     "MemoryTransport",
@@ -22,5 +25,6 @@ __all__ = [
     "Topics",
     "Transport",
     "drain",
+    "kafka_transport",
     "partition_for",
 ]

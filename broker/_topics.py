@@ -36,7 +36,7 @@ class Topics:
 
     def specs(self, agencies: Iterable[str]) -> list[TopicSpec]:
         """Every topic a run needs, with explicit partitions and configs."""
-        keep = {"retention.ms": "-1", "min.insync.replicas": "1"}
+        keep = {"retention.ms": "-1"}  # min.insync.replicas: the cluster default (1 here, 2 in compose)
         specs = [
             TopicSpec(self.audit, 1, keep),
             TopicSpec(self.deadletter, 1, keep),

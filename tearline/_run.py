@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,9 @@ from ._record import Event, canonical, digest
 from ._scenario import ResolvedAgency
 from ._time import SimTime, iso
 from ._world import WORLD, World
+
+
+_readers = itertools.count()
 
 
 class Participant(Protocol):
@@ -174,10 +179,12 @@ class Run:
         return Driver(self, world, others)
 
     async def collect(self, transport: Transport) -> list[Event]:
-        """Every event on the audit topic, verified and deduplicated."""
-        consumer = await transport.subscribe(
-            f"{self.topics.namespace}.record.{self.config.run_id}", (self.topics.audit,)
-        )
+        """Every event on the audit topic, verified and deduplicated.
+
+        Each call reads with a group of its own, so that two readers (say, two services restarting
+        at once) never split the topic between them."""
+        reader = f"{self.topics.namespace}.record.{self.config.run_id}.{os.getpid()}.{next(_readers)}"
+        consumer = await transport.subscribe(reader, (self.topics.audit,))
         events: dict[tuple[str, int], Event] = {}
         try:
             for message in await drain(consumer):

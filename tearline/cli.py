@@ -108,17 +108,35 @@ def _config(
     )
 
 
-def _replay(config: RunConfig, transport: str, bootstrap: str | None, progress: bool) -> RunResult:
+def _replay(
+    config: RunConfig,
+    transport: str,
+    bootstrap: str | None,
+    progress: bool,
+    *,
+    remote: bool = False,
+    namespace: str | None = None,
+    wait: float = 120.0,
+) -> RunResult:
     scenario = config.scenario
     span = max(1, scenario.horizon - scenario.start)
+    if transport == "kafka":
+        bootstrap = _bootstrap(bootstrap)
 
     async def go(on_step: Callable[[int], None] | None) -> RunResult:
         if transport == "memory":
             return await replay(config, on_step=on_step)
         from broker import kafka_transport
+        from broker._control import drive, scoped_replay
 
         async with kafka_transport(bootstrap) as kafka:
-            return await replay(config, kafka, namespace=f"tearline-{config.run_id}", on_step=on_step)
+            if remote:  # the gateway and agencies are services elsewhere: drive the clock
+                return await drive(
+                    config, kafka, namespace=namespace or "tearline", wait=wait, on_step=on_step
+                )
+            return await scoped_replay(
+                config, kafka, namespace=namespace or f"tearline-{config.run_id}", on_step=on_step
+            )
 
     if not progress:
         return asyncio.run(go(None))
@@ -172,6 +190,16 @@ def run(
         bool, typer.Option("--show-noise", help="Include background noise in the timeline.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only outcomes and the digest.")] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote",
+            help="Kafka only: the gateway and agencies run as their own services (tearline broker, "
+            "tearline agency NAME); this process publishes the injects and drives the clock.",
+        ),
+    ] = False,
+    namespace: Annotated[str | None, NamespaceOption] = None,
+    wait: Annotated[float, WaitOption] = 120.0,
 ) -> None:
     """Replay a scenario under one policy; print who learnt what when, the outcome and the digest.
 
@@ -179,9 +207,19 @@ def run(
     """
     if transport not in {"memory", "kafka"}:
         fail(f"unknown transport {transport!r}", hint="Use --transport memory or --transport kafka.")
+    if remote and transport != "kafka":
+        fail("--remote needs --transport kafka", hint="Services in other processes meet on Kafka topics.")
     with clear_errors():
         config = _config(_load(scenario), policy, seed, exclude_disputed, enable, noise_scale)
-        result = _replay(config, transport, bootstrap, progress=not quiet and sys.stderr.isatty())
+        result = _replay(
+            config,
+            transport,
+            bootstrap,
+            progress=not quiet and sys.stderr.isatty(),
+            remote=remote,
+            namespace=namespace,
+            wait=wait,
+        )
     s = config.scenario
     if not quiet:
         table = Table(title=f"{s.title} — policy {policy}, seed {seed}", title_justify="left", expand=False)
@@ -428,7 +466,9 @@ def _read_injects(path: Path) -> list[Inject]:
         inj = validate(Inject, item, path, at)
         unknown = [c for c in inj.cites if c not in facts]
         if unknown:
-            raise ScenarioError(str(path), [Problem("cites", f"unknown fact(s): {', '.join(unknown)}", at(("cites",)))])
+            raise ScenarioError(
+                str(path), [Problem("cites", f"unknown fact(s): {', '.join(unknown)}", at(("cites",)))]
+            )
         injects.append(inj)
     return injects
 
@@ -613,6 +653,84 @@ def explain(
         out.print_json(json.dumps(explanation_json(x)))
     else:
         out.print(render(x), markup=False, soft_wrap=True)
+
+
+NamespaceOption = typer.Option(
+    "--namespace",
+    help="Topic prefix: <ns>.<agency>.inbox, <ns>.audit, <ns>.clock... The driver and its services must agree "
+    "(default for services and --remote: tearline).",
+)
+WaitOption = typer.Option(
+    "--wait", min=0.0, help="Seconds to wait for services to join, and for each to report on each window."
+)
+ServiceWaitOption = typer.Option(
+    "--wait",
+    min=0.0,
+    help="Give up if no run is announced within this many seconds (default: wait for ever).",
+)
+Bootstrap = Annotated[
+    str | None, typer.Option(help="Kafka bootstrap servers, HOST:PORT (default: $TEARLINE_KAFKA_BOOTSTRAP).")
+]
+
+
+def _bootstrap(bootstrap: str | None) -> str:
+    from broker._kafka import KafkaSetupError, resolve_bootstrap
+
+    try:
+        return resolve_bootstrap(bootstrap)
+    except KafkaSetupError as exc:
+        fail(str(exc), hint="scripts/kafka start   # a local broker without Docker: prints BOOTSTRAP=...")
+
+
+def _serve(name: str, bootstrap: str | None, namespace: str, wait: float | None) -> None:
+    from broker import kafka_transport
+    from broker._control import serve
+
+    address = _bootstrap(bootstrap)
+
+    async def go() -> tuple[str, str, int]:
+        async with kafka_transport(address, client_id=f"tearline-{name}") as kafka:
+            served = await serve(name, kafka, namespace=namespace, wait=wait)
+            return served.reason, served.detail, served.windows
+
+    with clear_errors():
+        reason, detail, windows = asyncio.run(go())
+    if reason != "finished":
+        fail(f"{name}: the driver aborted the run after {windows} windows: {detail}", code=EXIT_RUNTIME)
+    err.print(f"{name}: run finished after {windows} windows")
+
+
+@app.command("broker")
+def broker_service(
+    bootstrap: Bootstrap = None,
+    namespace: Annotated[str, NamespaceOption] = "tearline",
+    wait: Annotated[float | None, ServiceWaitOption] = None,
+) -> None:
+    """The release gateway as a service: joins the run a driver announces, applies its policy to every lead.
+
+    Waits for a driver (tearline run SCENARIO --transport kafka --remote), rebuilds and resumes if the run is under way (a restart), exits when the run ends.
+
+    Example:  tearline broker --bootstrap 127.0.0.1:9092
+    """
+    from broker import GATEWAY
+
+    _serve(GATEWAY, bootstrap, namespace, wait)
+
+
+@app.command("agency")
+def agency_service(
+    name: Annotated[str, typer.Argument(help="The agency's id in the scenario (e.g. NSS).")],
+    bootstrap: Bootstrap = None,
+    namespace: Annotated[str, NamespaceOption] = "tearline",
+    wait: Annotated[float | None, ServiceWaitOption] = None,
+) -> None:
+    """One agency as a service: triages what it receives, links, acts, publishes its leads.
+
+    Waits for a driver (tearline run SCENARIO --transport kafka --remote), rebuilds and resumes if the run is under way (a restart), exits when the run ends.
+
+    Example:  tearline agency NSS --bootstrap 127.0.0.1:9092
+    """
+    _serve(name, bootstrap, namespace, wait)
 
 
 def main() -> None:

@@ -1,0 +1,220 @@
+"""Kafka throughput, in one run on one broker: a raw pipe, the release gateway, and whole replays.
+
+(a) raw pipe: a plain aiokafka consumer → producer copying N lead-sized records from one topic to
+    another (idempotent producer, commit after the copies are acknowledged) — pipelined, and one
+    acknowledged send at a time (the way a Tearline service publishes, see docs/kafka.md);
+(b) gateway relay: the release gateway reading N leads from the outboxes and, per lead and other
+    agency, applying the policy, recording the decision and delivering the released copy;
+(c) replays: each scenario on Kafka (in one process) against the in-process transport.
+
+It prints the rates and their ratios. A benchmark, not a test.
+
+    .venv/bin/python bench/relay.py [--bootstrap HOST:PORT] [--leads 2000] [--policy fusion-centre]
+
+Without --bootstrap (or TEARLINE_KAFKA_BOOTSTRAP) it starts a broker with scripts/kafka (and
+stops it afterwards if it started it).
+"""
+
+# ruff: noqa: E402 - the imports follow the sys.path fix below, on purpose
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/policies.py is named like the package: keep this folder from shadowing ``policies``.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import subprocess
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+import tearline  # noqa: F401 - first: `broker` and `tearline` import each other
+
+# isort: split
+from broker import GATEWAY, TopicSpec, kafka_transport
+from broker._control import scoped_replay
+from broker._envelope import LeadEnvelope, seal
+from tearline import RunConfig, load_scenario, replay
+from tearline._log import configure
+from tearline._paths import scenario_files
+from tearline._run import Run
+
+ROOT = Path(__file__).resolve().parent.parent
+TEACHING = ROOT / "scenarios" / "examples" / "connect-the-dots.yaml"
+
+
+def _bootstrap(given: str | None) -> tuple[str, bool]:
+    value = given or os.environ.get("TEARLINE_KAFKA_BOOTSTRAP")
+    if value:
+        return value, False
+    status = subprocess.run(
+        [ROOT / "scripts" / "kafka", "status"], capture_output=True, text=True, check=False
+    )
+    for line in status.stdout.splitlines():
+        if status.returncode == 0 and line.startswith("BOOTSTRAP="):
+            return line.removeprefix("BOOTSTRAP="), False
+    started = subprocess.run(
+        [ROOT / "scripts" / "kafka", "start"], capture_output=True, text=True, check=True
+    )
+    for line in started.stdout.splitlines():
+        if line.startswith("BOOTSTRAP="):
+            return line.removeprefix("BOOTSTRAP="), True
+    raise SystemExit(f"scripts/kafka start printed no BOOTSTRAP=\n{started.stderr}")
+
+
+def _leads(
+    config: RunConfig, run: Run, n: int
+) -> list[tuple[str, bytes, bytes, tuple[tuple[str, bytes], ...]]]:
+    """N signed lead envelopes on the agencies' outboxes, as the agencies would publish them."""
+    scenario = config.scenario
+    injects = [i for i in scenario.injects if i.observer in run.agencies]
+    out = []
+    for k in range(n):
+        inject = injects[k % len(injects)]
+        lead = scenario.lead_of(inject)
+        lead = lead.model_copy(update={"id": f"{lead.id}-bench-{k}"})
+        env = LeadEnvelope(run=config.run_id, sender=lead.origin, seq=k + 1, at=scenario.start + k, body=lead)
+        value, headers = seal(env, run.keyring)
+        out.append((run.topics.outbox(lead.origin), lead.id.encode(), value, headers))
+    return out
+
+
+async def raw_pipe(bootstrap: str, payloads: list[bytes], *, one_at_a_time: bool) -> float:
+    """Records per second copied from one topic to another by a plain consumer → producer."""
+    ns = f"bench-{uuid.uuid4().hex[:8]}"
+    source, sink = f"{ns}.source", f"{ns}.sink"
+    async with kafka_transport(bootstrap) as kafka:
+        await kafka.create_topics([TopicSpec(source, 3), TopicSpec(sink, 3)])
+    loader = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await loader.start()
+    try:
+        futures = [await loader.send(source, p, key=str(i).encode()) for i, p in enumerate(payloads)]
+        await asyncio.gather(*futures)
+    finally:
+        await loader.stop()
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"{ns}.pipe",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=0 if one_at_a_time else 5
+    )
+    await consumer.start()
+    await producer.start()
+    try:
+        copied = 0
+        started = time.perf_counter()
+        while copied < len(payloads):
+            batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
+            pending = []
+            for records in batches.values():
+                for r in records:
+                    if one_at_a_time:
+                        await producer.send_and_wait(sink, r.value, key=r.key, headers=list(r.headers))
+                    else:
+                        pending.append(await producer.send(sink, r.value, key=r.key, headers=list(r.headers)))
+                copied += len(records)
+            await asyncio.gather(*pending)
+            await consumer.commit()
+        return copied / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def gateway_relay(bootstrap: str, config: RunConfig, n: int) -> tuple[float, int, int]:
+    """Leads per second through the release gateway; decisions and messages it produced."""
+    run = Run(config, namespace=f"bench-{uuid.uuid4().hex[:8]}")
+    leads = _leads(config, run, n)
+    async with kafka_transport(bootstrap) as kafka:
+        await run.create_topics(kafka)
+        for topic, key, value, headers in leads:
+            await kafka.publish(topic, value, key=key, headers=headers)
+        gateway = run.gateway(kafka)
+        await gateway.open()
+        try:
+            started = time.perf_counter()
+            await gateway.step(config.scenario.horizon + 1)
+            elapsed = time.perf_counter() - started
+        finally:
+            await gateway.close()
+    decisions = n * (len(run.agencies) - 1)  # one per lead and other agency
+    return n / elapsed, decisions, gateway.seq  # seq: every record it produced
+
+
+async def replays(bootstrap: str, policy: str, repeat: int) -> list[tuple[str, float, float, int]]:
+    out = []
+    for path in scenario_files():
+        scenario = load_scenario(path)
+        config = RunConfig(scenario=scenario, policy=policy, seed=1)
+        embedded = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = await replay(config)
+            embedded.append(time.perf_counter() - started)
+        async with kafka_transport(bootstrap) as kafka:
+            started = time.perf_counter()
+            on_kafka = await scoped_replay(config, kafka, namespace=f"bench-{uuid.uuid4().hex[:8]}")
+            kafka_seconds = time.perf_counter() - started
+        assert on_kafka.digest == result.digest, f"{scenario.id}: the digests differ"
+        out.append((scenario.id, statistics.median(embedded), kafka_seconds, len(result.events)))
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--bootstrap", help="a broker (default: TEARLINE_KAFKA_BOOTSTRAP, else scripts/kafka)"
+    )
+    parser.add_argument("--leads", type=int, default=2000, help="leads through the pipe and the gateway")
+    parser.add_argument("--policy", default="fusion-centre", help="the gateway's policy (and the replays')")
+    parser.add_argument("--repeat", type=int, default=3, help="embedded replays per scenario (median)")
+    args = parser.parse_args()
+    configure(level="error")
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    bootstrap, started = _bootstrap(args.bootstrap)
+    try:
+        config = RunConfig(scenario=load_scenario(TEACHING), policy=args.policy, seed=1)
+        payloads = [value for _, _, value, _ in _leads(config, Run(config), args.leads)]
+        size = statistics.mean(len(p) for p in payloads)
+        print(f"broker {bootstrap}; {args.leads} leads of ~{size:.0f} bytes; policy {args.policy}\n")
+        pipelined = await raw_pipe(bootstrap, payloads, one_at_a_time=False)
+        sequential = await raw_pipe(bootstrap, payloads, one_at_a_time=True)
+        rate, decisions, produced = await gateway_relay(bootstrap, config, args.leads)
+        print(f"(a) raw aiokafka consume→produce, pipelined      {pipelined:>9.0f} records/s")
+        print(f"    raw aiokafka consume→produce, one ack a time {sequential:>9.0f} records/s")
+        print(
+            f"(b) {GATEWAY} relaying leads under {args.policy:<14} {rate:>9.0f} leads/s "
+            f"({decisions} decisions, {produced} records out: {produced / args.leads:.1f} per lead)"
+        )
+        print(f"    ratio raw pipelined / gateway                  {pipelined / rate:>9.1f} ×")
+        print(f"    ratio raw one-ack-at-a-time / gateway          {sequential / rate:>9.1f} ×")
+        print(
+            f"    ratio per record out: one-ack pipe / gateway   {sequential / (rate * produced / args.leads):>9.1f} ×"
+        )
+        print(f"\n(c) replay wall time, policy {args.policy}: Kafka (one process) vs embedded")
+        print(f"    {'scenario':<18} {'embedded s':>10} {'kafka s':>9} {'× embedded':>11} {'events':>7}")
+        for scenario, embedded, on_kafka, events in await replays(bootstrap, args.policy, args.repeat):
+            print(
+                f"    {scenario:<18} {embedded:>10.2f} {on_kafka:>9.2f} {on_kafka / embedded:>11.1f} {events:>7}"
+            )
+    finally:
+        if started:
+            subprocess.run([ROOT / "scripts" / "kafka", "stop"], capture_output=True, check=False)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,637 @@
+"""The distributed clock: a driver and services in other processes agree on sim time over ``<ns>.clock``.
+
+One process drives (``tearline run --transport kafka --remote``): it owns the world (the injects
+and the noise) and the clock. The release gateway (``tearline broker``) and each agency
+(``tearline agency NAME``) run as their own services, anywhere that reaches the cluster. They
+talk on one single-partition topic, ``<ns>.clock``, in signed JSON messages:
+
+``announce``  driver → all. A new *session*: the whole :class:`~tearline.RunConfig` (so every
+              process builds the same :class:`~tearline._run.Run`: agencies, topics, keys), the
+              participants it expects, and the run's *start offsets* — the end of every run topic
+              when the session began. Records below them belong to earlier runs in the namespace:
+              every process reads its topics from there (:meth:`KafkaTransport.begin_at`).
+``ready``     service → driver. It joined the session (again, after a restart: a new incarnation).
+``tick``      driver → all. Window ``n``: process everything due before ``until``.
+``done``      service → driver. Window ``n`` is processed, its output flushed and its input
+              committed; carries the service's next due time, its last sequence number and its
+              dead-letter count.
+``end``       driver → all. The session finished (or was aborted); services exit.
+
+The driver publishes ``tick n+1`` only when every participant has reported ``done n``: each of them
+has read everything that was on its input topics when the tick went out (the world's
+observations of the window included) and flushed what it sent. As every message between services
+takes at least the scenario's ``transit`` to take effect, nothing sent during a window is due
+inside it, so the services step side by side and the record is the one a single process makes.
+
+Restart. A service that dies (even SIGKILL) is started again with the same command. It reads
+the clock from the beginning, finds the open session, and rebuilds: its state is a pure function
+of its inputs, so it re-reads them from the run's start offsets and replays them; what it had
+already published (everything up to the highest sequence number it has on the audit topic, or
+reported in a ``done``) is not sent again, and receivers drop any other repeat by (sender, seq).
+If a tick is outstanding it answers it, reporting a next due time no later than the tick's
+``until`` (a message it had published before dying may be due right then; an extra, empty window
+changes nothing in the record). The driver waits for it, up to ``wait`` seconds per window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+import structlog
+from pydantic import Field, TypeAdapter, ValidationError
+
+from tearline._config import RunConfig
+from tearline._errors import RunError
+from tearline._model import Model
+from tearline._run import Run, RunResult, replay
+from tearline._time import SimTime, iso
+
+from ._envelope import SIG_HEADER, Keyring, Rejected, open_envelope
+from ._gateway import GATEWAY
+from ._kafka import KafkaTransport
+from ._service import Service
+from ._topics import Topics
+from ._transport import Consumer, Message, Transport, drain
+
+CLOCK = "CLOCK"
+"""The name the driver signs its clock messages with."""
+
+log = structlog.get_logger("tearline.clock")
+
+
+class Announce(Model):
+    kind: Literal["announce"] = "announce"
+    session: str
+    run: str
+    config: RunConfig
+    participants: tuple[str, ...]
+    start: dict[str, tuple[int, ...]]
+    driver: str
+    announced_at: float
+
+
+class Ready(Model):
+    kind: Literal["ready"] = "ready"
+    session: str
+    service: str
+    incarnation: str
+    suppress_through: int
+    resumed: bool
+
+
+class Tick(Model):
+    kind: Literal["tick"] = "tick"
+    session: str
+    window: int
+    until: int
+
+
+class Done(Model):
+    kind: Literal["done"] = "done"
+    session: str
+    service: str
+    incarnation: str
+    window: int
+    next: int | None
+    seq: int
+    dead_letters: int
+
+
+class End(Model):
+    kind: Literal["end"] = "end"
+    session: str
+    reason: Literal["finished", "aborted"]
+    detail: str = ""
+
+
+Control = Annotated[Announce | Ready | Tick | Done | End, Field(discriminator="kind")]
+CONTROL: TypeAdapter[Control] = TypeAdapter(Control)
+
+
+@dataclass
+class Session:
+    """What the clock topic says about one session."""
+
+    announce: Announce
+    keyring: Keyring
+    ended: End | None = None
+    last_tick: Tick | None = None
+    readies: dict[str, Ready] = field(default_factory=dict)
+    dones: dict[tuple[str, int], Done] = field(default_factory=dict)
+    latest: dict[str, Done] = field(default_factory=dict)
+    """Each service's most recent report."""
+
+    @property
+    def id(self) -> str:
+        return self.announce.session
+
+
+def start_command(service: str, namespace: str, bootstrap: str | None) -> str:
+    """The command that starts (or restarts) ``service`` for a session in ``namespace``."""
+    where = f" --bootstrap {bootstrap}" if bootstrap else ""
+    what = "broker" if service == GATEWAY else f"agency {service}"
+    return f"tearline {what}{where} --namespace {namespace}"
+
+
+class ClockLog:
+    """Reads ``<ns>.clock``: verifies each message and keeps the state of every session."""
+
+    def __init__(self, consumer: Consumer, name: str) -> None:
+        self._consumer = consumer
+        self._name = name
+        self.sessions: dict[str, Session] = {}
+        self.order: list[str] = []
+        self.ignored = 0
+
+    async def read(self, timeout: float) -> list[Control]:
+        """New verified messages (waiting up to ``timeout`` s for the first)."""
+        out: list[Control] = []
+        for message in await self._consumer.poll(timeout=timeout):
+            msg = self._accept(message)
+            if msg is not None:
+                out.append(msg)
+        return out
+
+    async def catch_up(self) -> None:
+        """Read everything on the clock topic now."""
+        for message in await drain(self._consumer):
+            self._accept(message)
+
+    def _accept(self, message: Message) -> Control | None:
+        try:
+            msg = CONTROL.validate_json(message.value)
+        except ValidationError:
+            return self._ignore(message, "not a clock message")
+        sig = message.header(SIG_HEADER) or b""
+        if isinstance(msg, Announce):
+            keyring = Keyring(msg.config.secret)
+            if msg.run != msg.config.run_id or not keyring.verify(CLOCK, message.value, sig):
+                return self._ignore(
+                    message, "announcement with a bad signature (is TEARLINE_SECRET the same everywhere?)"
+                )
+            self.adopt(msg, keyring)
+            return msg
+        session = self.sessions.get(msg.session)
+        if session is None:
+            return None  # a session announced before this reader's start offsets
+        signer = msg.service if isinstance(msg, Ready | Done) else CLOCK
+        if signer != CLOCK and signer not in session.announce.participants:
+            return self._ignore(message, f"report from {signer}, who is not in the session")
+        if not session.keyring.verify(signer, message.value, sig):
+            return self._ignore(message, f"clock message with a bad signature for {signer}")
+        if isinstance(msg, Ready):
+            session.readies[msg.service] = msg
+        elif isinstance(msg, Tick):
+            if session.last_tick is None or msg.window > session.last_tick.window:
+                session.last_tick = msg
+        elif isinstance(msg, Done):
+            session.dones.setdefault((msg.service, msg.window), msg)
+            previous = session.latest.get(msg.service)
+            if previous is None or msg.window >= previous.window:
+                session.latest[msg.service] = msg
+        elif isinstance(msg, End):
+            session.ended = msg
+        return msg
+
+    def adopt(self, announce: Announce, keyring: Keyring) -> Session:
+        """Know of a session (the driver adopts its own before it reads it back)."""
+        if announce.session not in self.sessions:
+            self.sessions[announce.session] = Session(announce, keyring)
+            self.order.append(announce.session)
+        return self.sessions[announce.session]
+
+    def _ignore(self, message: Message, reason: str) -> Control | None:
+        self.ignored += 1
+        log.warning("clock message ignored", reader=self._name, reason=reason, offset=message.offset)
+        return None
+
+    def open_session(self) -> Session | None:
+        """The most recently announced session, unless it has ended."""
+        for sid in reversed(self.order):
+            session = self.sessions[sid]
+            return None if session.ended is not None else session
+        return None
+
+    async def close(self) -> None:
+        await self._consumer.close()
+
+
+async def post(transport: Transport, topic: str, msg: Control, keyring: Keyring, signer: str) -> None:
+    value = msg.model_dump_json(by_alias=True).encode()
+    headers = ((SIG_HEADER, keyring.sign(signer, value)), ("tearline-sender", signer.encode()))
+    await transport.publish(topic, value, key=msg.session.encode(), headers=headers)
+    await transport.flush()
+
+
+async def scope(transport: Transport, run: Run) -> dict[str, tuple[int, ...]]:
+    """Create the run's topics and, on Kafka, start every reader at their current end."""
+    await run.create_topics(transport)
+    if not isinstance(transport, KafkaTransport):
+        return {}
+    floor = await transport.end_offsets([spec.name for spec in run.topics.specs(run.agencies)])
+    transport.begin_at(floor)
+    return floor
+
+
+async def scoped_replay(
+    config: RunConfig,
+    transport: Transport,
+    *,
+    namespace: str = "tearline",
+    on_step: Callable[[SimTime], None] | None = None,
+) -> RunResult:
+    """:func:`tearline.replay` in this process on a shared transport, reading only this run's records.
+
+    Topics may already hold earlier runs (same namespace); on Kafka the run starts at their
+    current end, so an earlier run's leftovers are never read as this run's input or record.
+    """
+    await scope(transport, Run(config, namespace=namespace))
+    if isinstance(transport, KafkaTransport):
+        transport.sole_producer = True  # every service of the run publishes through it
+    return await replay(config, transport, namespace=namespace, on_step=on_step)
+
+
+def _clock_group(namespace: str, who: str) -> str:
+    return f"{namespace}.clock.{who}.{uuid.uuid4().hex[:12]}"
+
+
+# -- the driver ------------------------------------------------------------------------------
+class RemoteRun:
+    """The driver's end of the clock: announces a session, ticks, collects reports."""
+
+    def __init__(self, transport: Transport, run: Run, *, wait: float) -> None:
+        self.transport = transport
+        self.run = run
+        self.wait = wait
+        self.participants = (GATEWAY, *sorted(run.agencies))
+        self.session_id = uuid.uuid4().hex
+        self.window = 0
+        self._until: SimTime | None = None
+        self._clock: ClockLog | None = None
+        self.bootstrap = transport.bootstrap if isinstance(transport, KafkaTransport) else None
+
+    @property
+    def session(self) -> Session:
+        assert self._clock is not None
+        return self._clock.sessions[self.session_id]
+
+    def _command(self, service: str) -> str:
+        return start_command(service, self.run.topics.namespace, self.bootstrap)
+
+    async def announce(self) -> None:
+        """Create the topics, fix the run's start offsets, announce the session, wait for every service."""
+        start = await scope(self.transport, self.run)
+        consumer = await self.transport.subscribe(
+            _clock_group(self.run.topics.namespace, "driver"), [self.run.topics.clock]
+        )
+        self._clock = ClockLog(consumer, "driver")
+        await self._clock.catch_up()
+        msg = Announce(
+            session=self.session_id,
+            run=self.run.config.run_id,
+            config=self.run.config,
+            participants=self.participants,
+            start=start,
+            driver=f"{socket.gethostname()}:{os.getpid()}",
+            announced_at=time.time(),
+        )
+        self._clock.adopt(msg, self.run.keyring)
+        await post(self.transport, self.run.topics.clock, msg, self.run.keyring, CLOCK)
+        log.info("session announced", session=self.session_id, run=self.run.config.run_id)
+        await self._await(
+            lambda: [p for p in self.participants if p not in self.session.readies],
+            lambda missing: (
+                f"{', '.join(missing)} did not join the run within {self.wait:g} s. Start "
+                + ("it" if len(missing) == 1 else "them")
+                + " (each in its own shell or machine):\n"
+                + "\n".join(f"  {self._command(p)}" for p in missing)
+            ),
+        )
+
+    async def _await(self, missing: Callable[[], list[str]], explain: Callable[[list[str]], str]) -> None:
+        assert self._clock is not None
+        deadline = time.monotonic() + self.wait
+        incarnations = {p: r.incarnation for p, r in self.session.readies.items()}
+        while missing():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RunError(explain(missing()))
+            for msg in await self._clock.read(timeout=min(left, 1.0)):
+                if isinstance(msg, Ready) and msg.session == self.session_id:
+                    if incarnations.get(msg.service) not in (None, msg.incarnation):
+                        log.warning("service restarted; it resumes the run", service=msg.service)
+                        deadline = time.monotonic() + self.wait  # give the rebuild its own time
+                    incarnations[msg.service] = msg.incarnation
+
+    async def tick(self, until: SimTime) -> int:
+        """Publish the tick for ``until`` (once, however many participants ask); its window number."""
+        if self._until != until:
+            self.window += 1
+            self._until = until
+            tick = Tick(session=self.session_id, window=self.window, until=until)
+            await post(self.transport, self.run.topics.clock, tick, self.run.keyring, CLOCK)
+        return self.window
+
+    async def done(self, service: str, window: int) -> Done:
+        """Wait for ``service``'s report on ``window``."""
+        await self._await(
+            lambda: [] if (service, window) in self.session.dones else [service],
+            lambda _: self._late(window),
+        )
+        return self.session.dones[(service, window)]
+
+    def _late(self, window: int) -> str:
+        missing = [p for p in self.participants if (p, window) not in self.session.dones]
+        until = iso(self._until) if self._until is not None else "?"
+        return (
+            f"no report from {', '.join(missing)} on window {window} (sim time before {until}) within "
+            f"{self.wait:g} s. A service that stopped can be started again and resumes the run:\n"
+            + "\n".join(f"  {self._command(p)}" for p in missing)
+        )
+
+    async def end(self, reason: Literal["finished", "aborted"], detail: str = "") -> None:
+        if self._clock is None:
+            return
+        msg = End(session=self.session_id, reason=reason, detail=detail)
+        await post(self.transport, self.run.topics.clock, msg, self.run.keyring, CLOCK)
+
+    def dead_letters(self) -> int:
+        return sum(d.dead_letters for d in self.session.latest.values())
+
+    async def close(self) -> None:
+        if self._clock is not None:
+            await self._clock.close()
+
+
+class RemoteParticipant:
+    """A service in another process, as the :class:`~tearline._run.Driver` sees it."""
+
+    def __init__(self, name: str, remote: RemoteRun) -> None:
+        self.name = name
+        self._remote = remote
+
+    async def step(self, until: SimTime) -> SimTime | None:
+        window = await self._remote.tick(until)
+        return (await self._remote.done(self.name, window)).next
+
+
+async def drive(
+    config: RunConfig,
+    transport: Transport,
+    *,
+    namespace: str = "tearline",
+    wait: float = 120.0,
+    on_step: Callable[[SimTime], None] | None = None,
+) -> RunResult:
+    """Drive a run whose gateway and agencies are services in other processes; return its result.
+
+    The world (injects and noise) runs here. Waits up to ``wait`` seconds for the services to
+    join and, per window, for each to report.
+    """
+    run = Run(config, namespace=namespace)
+    remote = RemoteRun(transport, run, wait=wait)
+    world = run.world(transport)
+    rlog = log.bind(**run.log_context)
+    try:
+        await remote.announce()
+        await world.open()
+        rlog.info("run started", run_id=config.run_id, session=remote.session_id)
+        driver = run.driver(world, [RemoteParticipant(p, remote) for p in remote.participants])
+        stop = _Stop()
+        try:
+            with _cancel_on_sigterm(stop):
+                await driver.run(on_step=on_step)
+        except BaseException as exc:
+            await asyncio.shield(_abort(remote, exc))
+            if stop.requested:
+                raise RunError(
+                    f"stopped (SIGTERM) after {driver.windows} windows; the services were told the run is aborted"
+                ) from None
+            raise
+        await remote.end("finished")
+        events = await run.collect(transport)
+        result = run.finish(
+            events, transport_name="kafka", dead_letters=world.dead_letters + remote.dead_letters()
+        )
+        rlog.info("run finished", digest=result.digest, windows=driver.windows)
+        return result
+    finally:
+        await world.close()
+        await remote.close()
+
+
+@dataclass
+class _Stop:
+    requested: bool = False
+
+
+@contextlib.contextmanager
+def _cancel_on_sigterm(stop: _Stop) -> Iterator[None]:
+    """SIGTERM cancels the run like Ctrl-C does, so the services hear that it was aborted."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    installed = False
+
+    def cancel() -> None:
+        stop.requested = True
+        if task is not None:
+            task.cancel()
+
+    if task is not None:
+        # Not in the main thread, or no signals on this platform: leave SIGTERM alone.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, cancel)
+            installed = True
+    try:
+        yield
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _abort(remote: RemoteRun, exc: BaseException) -> None:
+    detail = (
+        "the driver was interrupted" if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) else ""
+    )
+    try:
+        await remote.end("aborted", detail or f"{type(exc).__name__}: {exc}"[:500])
+    except Exception as err:  # the original error matters more
+        log.warning("could not announce the abort", error=str(err))
+
+
+# -- a service -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Served:
+    """How a service's session ended."""
+
+    session: str
+    run: str
+    reason: str
+    detail: str
+    windows: int
+    dead_letters: int
+
+
+async def last_audit_seq(transport: Transport, run: Run, service: str) -> int:
+    """The highest sequence number ``service`` has on the run's audit topic (0 if none).
+
+    Reads with a group of its own, so services restarting at the same time do not split the topic.
+    """
+    consumer = await transport.subscribe(
+        f"{run.topics.namespace}.restart.{service}.{uuid.uuid4().hex[:12]}", [run.topics.audit]
+    )
+    top = 0
+    try:
+        for message in await drain(consumer):
+            if message.header("tearline-sender") != service.encode():
+                continue
+            try:
+                env = open_envelope(message, run.keyring, run.config.run_id, run.senders)
+            except Rejected:
+                continue
+            top = max(top, env.seq)
+    finally:
+        await consumer.close()
+    return top
+
+
+async def serve(
+    name: str,
+    transport: Transport,
+    *,
+    namespace: str = "tearline",
+    wait: float | None = None,
+) -> Served:
+    """Run service ``name`` (``GATEWAY`` or an agency id) for the session a driver announces.
+
+    Waits up to ``wait`` seconds (None: for ever) for an announcement, joins (rebuilding if the
+    session is under way: a restart), answers every tick, and returns when the session ends.
+    """
+    topics = Topics(namespace)
+    await transport.create_topics([spec for spec in topics.specs(()) if spec.name == topics.clock])
+    reader = await transport.subscribe(_clock_group(namespace, name), [topics.clock])
+    clock = ClockLog(reader, name)
+    try:
+        await clock.catch_up()
+        session = clock.open_session()
+        deadline = None if wait is None else time.monotonic() + wait
+        if session is None:
+            log.info("waiting for a run", service=name, namespace=namespace)
+        while session is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RunError(
+                    f"{name}: no run was announced on {namespace}.clock within {wait:g} s. Start the "
+                    "driver: tearline run SCENARIO --transport kafka --remote --bootstrap HOST:PORT"
+                    + ("" if namespace == "tearline" else f" --namespace {namespace}")
+                )
+            left = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            await clock.read(timeout=left)
+            session = clock.open_session()
+        while True:
+            served = await _serve_session(name, transport, clock, session, namespace)
+            if isinstance(served, Served):
+                return served
+            session = served  # superseded by a newer session
+    finally:
+        await clock.close()
+
+
+async def _serve_session(
+    name: str, transport: Transport, clock: ClockLog, session: Session, namespace: str
+) -> Served | Session:
+    announce = session.announce
+    if name not in announce.participants:
+        raise RunError(
+            f"{name} is not in the announced run ({announce.config.scenario.id}, policy "
+            f"{announce.config.policy}): its services are {', '.join(announce.participants)}"
+        )
+    run = Run(announce.config, namespace=namespace)
+    slog = log.bind(service=name, session=session.id, **run.log_context)
+    if isinstance(transport, KafkaTransport):
+        transport.begin_at(announce.start)
+        # Static membership: a restarted service takes its own place in its group at once.
+        transport.static_members[f"{namespace}.{name}"] = f"{namespace}.{name}"
+    reported = session.latest.get(name)
+    suppress = max(await last_audit_seq(transport, run, name), reported.seq if reported else 0)
+    service: Service = (
+        run.gateway(transport, suppress) if name == GATEWAY else run.agency(name, transport, suppress)
+    )
+    incarnation = uuid.uuid4().hex[:12]
+    answered = 0
+    try:
+        await service.open(rebuild=True)
+        resumed = session.last_tick is not None or suppress > 0
+        ready = Ready(
+            session=session.id,
+            service=name,
+            incarnation=incarnation,
+            suppress_through=suppress,
+            resumed=resumed,
+        )
+        await post(transport, run.topics.clock, ready, run.keyring, name)
+        slog.info("joined", resumed=resumed, suppress_through=suppress)
+
+        async def answer(tick: Tick, *, restarted: bool) -> None:
+            nxt = await service.step(tick.until)
+            if restarted:  # something published before the crash may be due right at `until`
+                nxt = tick.until if nxt is None else min(nxt, tick.until)
+            done = Done(
+                session=session.id,
+                service=name,
+                incarnation=incarnation,
+                window=tick.window,
+                next=nxt,
+                seq=service.seq,
+                dead_letters=service.dead_letters,
+            )
+            await post(transport, run.topics.clock, done, run.keyring, name)
+
+        if session.last_tick is not None:
+            await answer(session.last_tick, restarted=True)
+            answered = session.last_tick.window
+        while True:
+            for msg in await clock.read(timeout=1.0):
+                if isinstance(msg, Announce) and msg.session != session.id:
+                    slog.warning("a newer run was announced; leaving this one", new_session=msg.session)
+                    newer = clock.sessions[msg.session]
+                    return newer
+                if msg.session != session.id:
+                    continue
+                if isinstance(msg, Tick) and msg.window > answered:
+                    await answer(msg, restarted=False)
+                    answered = msg.window
+                elif isinstance(msg, End):
+                    slog.info("run ended", reason=msg.reason, windows=answered)
+                    return Served(
+                        session.id, run.config.run_id, msg.reason, msg.detail, answered, service.dead_letters
+                    )
+    finally:
+        await service.close()
+
+
+__all__: Sequence[str] = (
+    "CLOCK",
+    "Announce",
+    "ClockLog",
+    "Done",
+    "End",
+    "Ready",
+    "RemoteParticipant",
+    "RemoteRun",
+    "Served",
+    "Tick",
+    "drive",
+    "last_audit_seq",
+    "scoped_replay",
+    "serve",
+    "start_command",
+)

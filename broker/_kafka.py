@@ -1,0 +1,523 @@
+"""The Kafka transport: the transport contract on Apache Kafka, with aiokafka.
+
+Behaves like :class:`broker.MemoryTransport` wherever Tearline can tell: publishing to or reading
+from a topic that was not created is an error (at once, not after a 40 s metadata timeout); a key
+always lands on the partition Kafka's murmur2 partitioner picks; a new group starts at the earliest
+offsets; a member that joins later resumes from the group's committed offsets; partitions are
+spread over a group's members with the range assignor.
+
+Delivery is at-least-once: the producer is idempotent (``acks=all``, so broker retries never
+duplicate a record); consumers never auto-commit, services commit after they processed and
+flushed a step. Duplicates that survive (a service restarted mid-step re-sends what it had not
+yet recorded) are dropped by the receivers by (sender, seq). Consumers read with
+``isolation_level=read_committed``, so a transactional producer on the same topics (the benchmark
+uses one) never exposes aborted records. See docs/kafka.md for why this and not transactions.
+
+A run may *scope* the transport to its start offsets (:meth:`KafkaTransport.begin_at`): records
+below them belong to earlier runs in the same namespace, and for every consumer the "beginning"
+of a partition becomes the run's start. That is what lets runs share topics (``tearline.*``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import ssl
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.errors import KafkaConnectionError, KafkaError
+
+from tearline._errors import TransportClosed, TransportError
+
+from ._transport import Consumer, Headers, Message, TopicSpec, Transport
+
+BOOTSTRAP_ENV = "TEARLINE_KAFKA_BOOTSTRAP"
+TOPIC_ALREADY_EXISTS = 36
+UNKNOWN_TOPIC = 3
+
+Floor = Mapping[str, Sequence[int]]
+"""Per topic, per partition: the offset a run starts at."""
+
+
+class KafkaSetupError(TransportError):
+    """No broker was named: a usage error (the CLI reports it like a bad option, exit 2)."""
+
+
+def resolve_bootstrap(bootstrap: str | None) -> str:
+    """The bootstrap servers from the argument, else ``TEARLINE_KAFKA_BOOTSTRAP``; a clear error if neither."""
+    value = (bootstrap or os.environ.get(BOOTSTRAP_ENV, "")).strip()
+    if not value:
+        raise KafkaSetupError(
+            "the kafka transport needs a broker: pass --bootstrap HOST:PORT or set TEARLINE_KAFKA_BOOTSTRAP. "
+            "For a local broker without Docker run `scripts/kafka start` and use the BOOTSTRAP=... it prints"
+        )
+    return value
+
+
+def _security() -> dict[str, Any]:
+    """Client security settings from the environment (for clusters that need them).
+
+    ``TEARLINE_KAFKA_SECURITY_PROTOCOL`` (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL),
+    ``TEARLINE_KAFKA_SASL_MECHANISM`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512),
+    ``TEARLINE_KAFKA_USERNAME`` and ``TEARLINE_KAFKA_PASSWORD``.
+    """
+    protocol = os.environ.get("TEARLINE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+    out: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in {"SSL", "SASL_SSL"}:
+        out["ssl_context"] = ssl.create_default_context()
+    if protocol.startswith("SASL"):
+        out["sasl_mechanism"] = os.environ.get("TEARLINE_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+        out["sasl_plain_username"] = os.environ.get("TEARLINE_KAFKA_USERNAME")
+        out["sasl_plain_password"] = os.environ.get("TEARLINE_KAFKA_PASSWORD")
+    return out
+
+
+def transport_error(exc: BaseException, doing: str) -> TransportError:
+    """An aiokafka (or timeout) exception as a :class:`TransportError` that says whether to retry."""
+    if isinstance(exc, TransportError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return TransportError(f"kafka: {doing}: timed out", retriable=True)
+    retriable = bool(getattr(exc, "retriable", False)) or isinstance(exc, KafkaConnectionError)
+    name = type(exc).__name__
+    detail = str(exc)
+    return TransportError(
+        f"kafka: {doing}: {name}{': ' + detail if detail and detail != name else ''}", retriable=retriable
+    )
+
+
+class KafkaTransport(Transport):
+    """Topics, keyed publishing and consumer groups on a Kafka cluster. Use as ``async with``.
+
+    ``replication_factor`` defaults to min(3, brokers in the cluster). ``static_members`` maps a
+    consumer group to a ``group.instance.id`` (KIP-345 static membership): a service that is
+    killed and started again takes its place in the group at once instead of waiting for the
+    dead member's session to expire.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "tearline",
+        replication_factor: int | None = None,
+        request_timeout_ms: int = 30_000,
+        assignment_timeout: float = 60.0,
+        static_members: Mapping[str, str] | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self._replication = replication_factor
+        self._request_timeout_ms = request_timeout_ms
+        self._assignment_timeout = assignment_timeout
+        self.static_members = dict(static_members or {})
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        self._known: dict[str, int] = {}
+        self._floor: dict[str, tuple[int, ...]] = {}
+        self._ends: dict[tuple[str, int], int] = {}
+        self.sole_producer = False
+        """Set when every record a run's services read is published through this transport (a
+        run in one process): consumers then compute their lag from the offsets it published,
+        without asking the broker. Records written by anyone else are still read, as soon as a
+        background fetch brings them, but no step waits for them."""
+        self._consumers: set[KafkaConsumer] = set()
+        self._probe_consumer: AIOKafkaConsumer | None = None
+        self._started = False
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _common(self) -> dict[str, Any]:
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "client_id": self.client_id,
+            "request_timeout_ms": self._request_timeout_ms,
+            "retry_backoff_ms": 10,
+            **_security(),
+        }
+
+    async def start(self) -> None:
+        """Connect: fails with a retriable TransportError if the cluster does not answer."""
+        if self._started:
+            return
+        self._check_open()
+        producer = AIOKafkaProducer(**self._common(), enable_idempotence=True, acks="all", linger_ms=0)
+        admin = AIOKafkaAdminClient(**self._common())
+        try:
+            await producer.start()
+            await admin.start()
+        except (KafkaError, OSError, TimeoutError) as exc:
+            await _quietly(producer.stop())
+            await _quietly(admin.close())
+            raise TransportError(
+                f"kafka: cannot reach a broker at {self.bootstrap} ({type(exc).__name__}); "
+                "is it running? (scripts/kafka status)",
+                retriable=True,
+            ) from exc
+        self._producer, self._admin = producer, admin
+        self._started = True
+
+    async def __aenter__(self) -> KafkaTransport:
+        await self.start()
+        return self
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for consumer in list(self._consumers):
+            await _quietly(consumer.close())
+        if self._probe_consumer is not None:
+            await _quietly(self._probe_consumer.stop())
+        if self._producer is not None:
+            await _quietly(self._producer.stop())
+        if self._admin is not None:
+            await _quietly(self._admin.close())
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportClosed("the kafka transport is closed")
+
+    def _ready(self) -> tuple[AIOKafkaProducer, AIOKafkaAdminClient]:
+        self._check_open()
+        if self._producer is None or self._admin is None:
+            raise TransportError("the kafka transport is not started: use `async with` or await start()")
+        return self._producer, self._admin
+
+    # -- topics ----------------------------------------------------------------------------
+    async def replication_factor(self) -> int:
+        if self._replication is None:
+            producer, _ = self._ready()
+            brokers = len(producer.client.cluster.brokers()) or 1
+            self._replication = min(3, brokers)
+        return self._replication
+
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
+        _, admin = self._ready()
+        for spec in specs:
+            if spec.partitions < 1:
+                raise TransportError(f"topic {spec.name!r}: partitions must be at least 1")
+        todo = [s for s in specs if s.name not in self._known]
+        if not todo:
+            return
+        rf = await self.replication_factor()
+        new = [NewTopic(s.name, s.partitions, rf, topic_configs=dict(s.config)) for s in todo]
+        try:
+            response = await admin.create_topics(new, timeout_ms=self._request_timeout_ms)
+        except KafkaError as exc:
+            raise transport_error(exc, "create topics") from exc
+        problems = []
+        for name, code, *rest in response.topic_errors:
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                message = rest[0] if rest and isinstance(rest[0], str) else ""
+                problems.append(f"{name}: error {code} {message}".strip())
+        if problems:
+            raise TransportError("kafka: cannot create topics: " + "; ".join(problems))
+        await self._describe([s.name for s in todo], wait=True)
+
+    async def _describe(self, topics: Sequence[str], *, wait: bool = False) -> dict[str, int]:
+        """Partition counts of ``topics``; an error naming those that do not exist.
+
+        Right after creation the metadata may lag a little: ``wait`` retries briefly.
+        """
+        _, admin = self._ready()
+        missing = [t for t in topics if t not in self._known]
+        for attempt in range(100 if wait else 1):
+            if not missing:
+                break
+            try:
+                described = await admin.describe_topics(missing)
+            except KafkaError as exc:
+                raise transport_error(exc, "describe topics") from exc
+            for t in described:
+                led = all(p["leader"] >= 0 for p in t["partitions"])
+                if t["error_code"] == 0 and t["partitions"] and (led or not wait):
+                    self._known[t["topic"]] = len(t["partitions"])
+            missing = [t for t in missing if t not in self._known]
+            if missing and wait:
+                await asyncio.sleep(0.02 * (1 + attempt // 10))
+        if missing:
+            names = ", ".join(repr(t) for t in missing)
+            raise TransportError(f"unknown topic {names}: create it first")
+        return {t: self._known[t] for t in topics}
+
+    async def partitions(self, topic: str) -> int:
+        return (await self._describe([topic]))[topic]
+
+    async def end_offsets(self, topics: Sequence[str]) -> dict[str, tuple[int, ...]]:
+        """The next offset of every partition of ``topics`` (where a run that starts now begins)."""
+        counts = await self._describe(topics)
+        probe = await self._probe()
+        tps = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
+        try:
+            ends = await asyncio.wait_for(probe.end_offsets(tps), self._request_timeout_ms / 1000)
+        except (KafkaError, TimeoutError) as exc:
+            raise transport_error(exc, "read end offsets") from exc
+        return {t: tuple(ends[TopicPartition(t, p)] for p in range(n)) for t, n in counts.items()}
+
+    async def _probe(self) -> AIOKafkaConsumer:
+        """A group-less consumer used only to ask for offsets."""
+        if self._probe_consumer is None:
+            probe = AIOKafkaConsumer(**self._common(), group_id=None, isolation_level="read_committed")
+            try:
+                await probe.start()
+            except KafkaError as exc:
+                raise transport_error(exc, "connect") from exc
+            self._probe_consumer = probe
+        return self._probe_consumer
+
+    def begin_at(self, floor: Floor) -> None:
+        """Scope this transport to a run that starts at ``floor``: earlier records are another run's.
+
+        Applies to consumers created afterwards: their positions never go below the floor, and
+        :meth:`Consumer.seek_to_beginning` goes to the floor.
+        """
+        self._floor = {t: tuple(offsets) for t, offsets in floor.items()}
+        for topic, offsets in self._floor.items():
+            for partition, offset in enumerate(offsets):
+                key = (topic, partition)
+                self._ends[key] = max(self._ends.get(key, 0), offset)
+
+    # -- publishing ------------------------------------------------------------------------
+    async def publish(
+        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+    ) -> tuple[int, int]:
+        producer, _ = self._ready()
+        if topic not in self._known:
+            await self._describe([topic])
+        try:
+            future = await producer.send(topic, value, key=key, headers=list(headers))
+            meta = await future
+        except KafkaError as exc:
+            raise transport_error(exc, f"publish to {topic}") from exc
+        key_ = (topic, meta.partition)
+        self._ends[key_] = max(self._ends.get(key_, 0), meta.offset + 1)
+        return meta.partition, meta.offset
+
+    def published_end(self, topic: str, partition: int) -> int | None:
+        """The end of a partition as far as this transport knows (its run's start, or past what it published)."""
+        return self._ends.get((topic, partition))
+
+    async def flush(self) -> None:
+        producer, _ = self._ready()
+        try:
+            await producer.flush()
+        except KafkaError as exc:
+            raise transport_error(exc, "flush") from exc
+
+    # -- consuming -------------------------------------------------------------------------
+    async def subscribe(self, group: str, topics: Sequence[str]) -> KafkaConsumer:
+        self._ready()
+        await self._describe(topics)
+        floor = {t: self._floor[t] for t in topics if t in self._floor}
+        consumer = KafkaConsumer(self, group, tuple(topics), floor, self.static_members.get(group))
+        await consumer._start(self._common(), self._assignment_timeout)
+        self._consumers.add(consumer)
+        return consumer
+
+
+class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self._consumer._assigned.clear()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self._consumer._on_assigned()
+
+
+class KafkaConsumer(Consumer):
+    """A consumer-group member on Kafka. Commits only when asked, and only if it read something."""
+
+    def __init__(
+        self,
+        transport: KafkaTransport,
+        group: str,
+        topics: tuple[str, ...],
+        floor: dict[str, tuple[int, ...]],
+        instance: str | None,
+    ) -> None:
+        self._transport = transport
+        self.group = group
+        self._topics = topics
+        self._floor = floor
+        self._instance = instance
+        self._consumer: AIOKafkaConsumer | None = None
+        self._assigned = asyncio.Event()
+        self._needs_floor = False
+        self._dirty = False
+        self._pending: asyncio.Future[None] | None = None
+        self._closed = False
+
+    async def _start(self, common: dict[str, Any], timeout: float) -> None:
+        consumer = AIOKafkaConsumer(
+            **common,
+            group_id=self.group,
+            group_instance_id=self._instance,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            fetch_max_wait_ms=100,
+        )
+        consumer.subscribe(list(self._topics), listener=_Assigned(self))
+        self._consumer = consumer
+        try:
+            await asyncio.wait_for(consumer.start(), timeout)
+            await asyncio.wait_for(self._assigned.wait(), timeout)
+        except (KafkaError, TimeoutError) as exc:
+            await _quietly(consumer.stop())
+            self._closed = True
+            raise transport_error(exc, f"join group {self.group!r}") from exc
+
+    def _on_assigned(self) -> None:
+        self._assigned.set()
+        self._needs_floor = bool(self._floor)
+
+    def _live(self) -> AIOKafkaConsumer:
+        if self._closed or self._consumer is None:
+            raise TransportClosed("this consumer is closed")
+        self._transport._check_open()
+        return self._consumer
+
+    def _partitions(self) -> list[TopicPartition]:
+        return sorted(self._live().assignment(), key=lambda tp: (tp.topic, tp.partition))
+
+    async def _apply_floor(self) -> None:
+        """Never read below the run's start (records there belong to earlier runs)."""
+        if not self._needs_floor:
+            return
+        self._needs_floor = False
+        consumer = self._live()
+        for tp in self._partitions():
+            offsets = self._floor.get(tp.topic)
+            if offsets is None or tp.partition >= len(offsets):
+                continue
+            if await consumer.position(tp) < offsets[tp.partition]:
+                consumer.seek(tp, offsets[tp.partition])
+
+    async def poll(self, timeout: float = 0.0, max_records: int | None = None) -> list[Message]:
+        consumer = self._live()
+        await self._apply_floor()
+        try:
+            batches = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise transport_error(exc, f"poll ({self.group})") from exc
+        out: list[Message] = []
+        for tp in sorted(batches, key=lambda tp: (tp.topic, tp.partition)):
+            for r in batches[tp]:
+                out.append(
+                    Message(
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                        r.key,
+                        r.value,
+                        tuple((k, bytes(v)) for k, v in r.headers),
+                    )
+                )
+        if out:
+            self._dirty = True
+        return out
+
+    async def commit(self) -> None:
+        """Commit the positions reached so far, if anything was read since the last commit.
+
+        The commit is pipelined: it is sent now, in order after the previous one, and awaited by
+        the next :meth:`commit` or by :meth:`close` (whose errors it raises). A broker's group
+        coordinator batches offset writes for a few ms (``group.coordinator.append.linger.ms``);
+        not waiting for that on every step keeps it off the run's critical path. Nothing relies on
+        a commit having landed before the next step: a restarted service rebuilds from the run's
+        start, and a new member of the group only joins after this one closed.
+        """
+        consumer = self._live()
+        await self._settle()
+        if not self._dirty:
+            return  # nothing read since the last commit: spare the round trip
+        offsets = {tp: await consumer.position(tp) for tp in self._partitions()}
+        self._dirty = False
+        if offsets:
+            self._pending = asyncio.ensure_future(consumer.commit(offsets))
+
+    async def _settle(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        try:
+            await pending
+        except KafkaError as exc:
+            raise transport_error(exc, f"commit ({self.group})") from exc
+
+    async def lag(self) -> int:
+        consumer = self._live()
+        await self._apply_floor()
+        tps = self._partitions()
+        if not tps:
+            return 0
+        try:
+            positions = {tp: await consumer.position(tp) for tp in tps}
+            # What the last fetches told us is certainly there: no round trip needed to say "more".
+            known = 0
+            for tp in tps:
+                stable = consumer.last_stable_offset(tp)
+                if stable is not None:
+                    known += max(0, stable - positions[tp])
+            if known > 0:
+                return known
+            if self._transport.sole_producer:
+                local = [self._transport.published_end(tp.topic, tp.partition) for tp in tps]
+                if all(end is not None for end in local):
+                    return sum(max(0, end - positions[tp]) for tp, end in zip(tps, local, strict=True) if end)
+            # Ask on another connection: this consumer's own has a fetch long-poll in flight, and a
+            # broker answers one connection's requests in order (up to fetch_max_wait_ms later).
+            probe = await self._transport._probe()
+            ends = await probe.end_offsets(tps)
+        except KafkaError as exc:
+            raise transport_error(exc, f"lag ({self.group})") from exc
+        return sum(max(0, ends[tp] - positions[tp]) for tp in tps)
+
+    async def seek_to_beginning(self) -> None:
+        consumer = self._live()
+        tps = self._partitions()
+        try:
+            await consumer.seek_to_beginning(*tps)
+        except KafkaError as exc:
+            raise transport_error(exc, f"seek ({self.group})") from exc
+        self._needs_floor = bool(self._floor)
+        self._dirty = True
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            await self._settle()
+        finally:
+            self._closed = True
+            self._transport._consumers.discard(self)
+            if self._consumer is not None:
+                await _quietly(self._consumer.stop())
+
+
+async def _quietly(awaitable: Any) -> None:
+    with contextlib.suppress(Exception):  # best effort on shutdown
+        await awaitable
+
+
+@asynccontextmanager
+async def kafka_transport(bootstrap: str | None = None, **options: Any) -> AsyncIterator[KafkaTransport]:
+    """A started :class:`KafkaTransport` for ``bootstrap`` (or ``TEARLINE_KAFKA_BOOTSTRAP``), closed on exit."""
+    transport = KafkaTransport(resolve_bootstrap(bootstrap), **options)
+    try:
+        await transport.start()
+        yield transport
+    finally:
+        await transport.close()
