@@ -27,7 +27,6 @@ from ._scenario import ResolvedAgency
 from ._time import SimTime, iso
 from ._world import WORLD, World
 
-
 _readers = itertools.count()
 
 
