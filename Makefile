@@ -26,7 +26,8 @@ lint: setup
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/tearline check --junit build/check-junit.xml
+	$(BIN)/pytest --junitxml=build/pytest-junit.xml
 
 bench: setup
 	$(BIN)/python bench/engine.py
