@@ -145,3 +145,22 @@ def kafka_bootstrap() -> Iterator[str]:
         yield bootstrap
     finally:
         stop_broker_if_started()
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
+    """Every record of a one-partition topic (audit, dead letters), read with a plain aiokafka client."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        out: list[bytes] = []
+        while await consumer.position(tp) < end:
+            for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
+                out.extend(r.value for r in records)
+        return out
+    finally:
+        await consumer.stop()

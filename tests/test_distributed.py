@@ -36,6 +36,7 @@ from tearline._run import Run
 from tearline.cli import app
 
 from .conftest import ROOT, TEACHING
+from .kafka_broker import read_topic
 
 
 def namespace() -> str:
@@ -321,23 +322,6 @@ class Clock:
         pytest.fail(f"no such clock message within {timeout:g}s")
 
 
-async def _read_topic(bootstrap: str, topic: str) -> list[bytes]:
-    """Every record of a one-partition topic (audit, dead letters), with a plain client."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]
-        out: list[bytes] = []
-        while await consumer.position(tp) < end:
-            for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
-                out.extend(r.value for r in records)
-        return out
-    finally:
-        await consumer.stop()
-
-
 def _digest(out: Path) -> str:
     return str(json.loads((out / "summary.json").read_text())["digest"])
 
@@ -381,7 +365,7 @@ async def test_gateway_and_agencies_as_processes_give_the_embedded_digest(
         assert processes.procs[label].returncode == 0, processes.logs()
         assert "run finished after" in processes.log(label)
     assert _digest(tmp_path / "out") == embedded.digest
-    dead = [json.loads(v) for v in await _read_topic(processes.bootstrap, run.topics.deadletter)]
+    dead = [json.loads(v) for v in await read_topic(processes.bootstrap, run.topics.deadletter)]
     reasons = sorted(d["reason"] for d in dead if d["service"] == "NSS")
     assert len(reasons) == 2, dead
     assert reasons[0].startswith("forged: signature does not match sender 'NSIG'")
@@ -420,7 +404,7 @@ async def test_a_killed_gateway_restarts_without_loss(
     assert _digest(tmp_path / "out") == embedded.digest
 
     run = Run(config, namespace=processes.namespace)
-    audit = [json.loads(v) for v in await _read_topic(processes.bootstrap, run.topics.audit)]
+    audit = [json.loads(v) for v in await read_topic(processes.bootstrap, run.topics.audit)]
     ids = Counter((m["sender"], m["seq"]) for m in audit)
     assert max(ids.values()) == 1, "a record appears twice on the audit topic"
     events = [m["body"] for m in audit]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hypothesis import strategies as st
+
 from broker import TopicSpec, Transport
 
 
@@ -68,3 +70,16 @@ def by_key(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     for k, v in pairs:
         out.setdefault(k, []).append(v)
     return out
+
+
+def programs(max_messages: int) -> st.SearchStrategy[Program]:
+    """Random programs: up to ``max_messages`` keyed messages, a commit point, 1-4 partitions."""
+    keys = st.sampled_from(["IB", "RAW", "MI5", "DGSI", "VSSE", "a-very-long-lead-id-0001"])
+    return st.builds(
+        lambda msgs, cut, parts: Program(msgs, min(cut, len(msgs)), parts),
+        st.lists(st.tuples(keys, st.text(min_size=1, max_size=8)), min_size=1, max_size=max_messages).map(
+            lambda ms: [(k, f"{i}:{v}") for i, (k, v) in enumerate(ms)]
+        ),
+        st.integers(min_value=0, max_value=max_messages),
+        st.integers(min_value=1, max_value=4),
+    )

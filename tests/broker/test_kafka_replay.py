@@ -12,13 +12,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from broker import Keyring, kafka_transport
 from broker._control import scope, scoped_replay
 from broker._envelope import LeadEnvelope, seal
 from tearline import Lead, RunConfig, load_scenario, replay
 from tearline._run import Run
+
+from ..kafka_broker import read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = [
@@ -100,27 +102,10 @@ async def test_bad_messages_written_by_hand_are_dead_lettered(kafka_bootstrap: s
 
     assert dirty.digest == clean.digest
     assert dirty.summary.dead_letters == 3
-    dead = await _read_all(kafka_bootstrap, run.topics.deadletter)
+    dead = await read_topic(kafka_bootstrap, run.topics.deadletter)
     reasons = sorted(json.loads(v)["reason"] for v in dead)
     assert len(reasons) == 3
     assert reasons[0].startswith("forged: signature does not match sender 'NSIG'")
     assert reasons[1].startswith("malformed message")
     assert reasons[2].startswith("unsigned")
     assert all(json.loads(v)["topic"] == inbox for v in dead)
-
-
-async def _read_all(bootstrap: str, topic: str) -> list[bytes]:
-    """Every record of a one-partition topic, with a plain client."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]
-        out: list[bytes] = []
-        while await consumer.position(tp) < end:
-            for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
-                out.extend(r.value for r in records)
-        return out
-    finally:
-        await consumer.stop()

@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from broker import KafkaTransport, MemoryTransport, TopicSpec, drain, kafka_transport, partition_for
 from broker._kafka import KafkaSetupError, transport_error
 from tearline import TransportClosed, TransportError
 
 from .contract import Program, by_key, run_program
+from .contract import programs as contract_programs
 
 
 def unique(prefix: str) -> str:
@@ -29,15 +29,7 @@ async def kafka(kafka_bootstrap: str) -> AsyncIterator[KafkaTransport]:
         yield transport
 
 
-keys = st.sampled_from(["IB", "RAW", "MI5", "DGSI", "VSSE", "a-very-long-lead-id-0001"])
-programs = st.builds(
-    lambda msgs, cut, parts: Program(msgs, min(cut, len(msgs)), parts),
-    st.lists(st.tuples(keys, st.text(min_size=1, max_size=8)), min_size=1, max_size=25).map(
-        lambda ms: [(k, f"{i}:{v}") for i, (k, v) in enumerate(ms)]
-    ),
-    st.integers(min_value=0, max_value=25),
-    st.integers(min_value=1, max_value=4),
-)
+programs = contract_programs(25)
 
 
 @pytest.mark.kafka

@@ -15,16 +15,9 @@ from broker._transport import murmur2
 from tearline import TransportClosed, TransportError
 
 from .contract import Program, by_key, run_program
+from .contract import programs as contract_programs
 
-keys = st.sampled_from(["IB", "RAW", "MI5", "DGSI", "VSSE", "a-very-long-lead-id-0001"])
-programs = st.builds(
-    lambda msgs, cut, parts: Program(msgs, min(cut, len(msgs)), parts),
-    st.lists(st.tuples(keys, st.text(min_size=1, max_size=8)), min_size=1, max_size=40).map(
-        lambda ms: [(k, f"{i}:{v}") for i, (k, v) in enumerate(ms)]
-    ),
-    st.integers(min_value=0, max_value=40),
-    st.integers(min_value=1, max_value=4),
-)
+programs = contract_programs(40)
 
 
 class TestProperties:
