@@ -44,7 +44,22 @@ class TopicSpec:
     config: Mapping[str, str] = field(default_factory=dict)
 
 
-class Consumer(ABC):
+class _Closing(ABC):
+    """``async with`` support for anything with an async ``close``."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+class Consumer(_Closing):
     """A member of a consumer group, reading the partitions assigned to it."""
 
     @abstractmethod
@@ -67,16 +82,8 @@ class Consumer(ABC):
     async def close(self) -> None:
         """Leave the group (committed offsets stay)."""
 
-    async def __aenter__(self) -> Self:
-        return self
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-
-class Transport(ABC):
+class Transport(_Closing):
     """Topics, keyed publishing and consumer groups. Use as ``async with``."""
 
     @abstractmethod
@@ -99,14 +106,6 @@ class Transport(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release connections. Safe to call twice."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
 
 async def drain(consumer: Consumer, *, batch: int = 10_000) -> list[Message]:
