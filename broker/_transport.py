@@ -100,7 +100,7 @@ class Transport(_Closing):
     async def subscribe(self, group: str, topics: Sequence[str]) -> Consumer:
         """Join ``group`` reading ``topics``; a new group starts at the earliest offsets."""
 
-    async def flush(self) -> None:  # noqa: B027 - optional for transports that buffer
+    async def flush(self) -> None:
         """Wait until everything published so far is stored."""
 
     @abstractmethod
