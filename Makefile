@@ -30,7 +30,9 @@ test: lint
 	$(BIN)/pytest --junitxml=build/pytest-junit.xml
 
 bench: setup
-	$(BIN)/python bench/engine.py
+	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.policies
+	$(BIN)/python -m bench.relay
 
 kafka-start:
 	scripts/kafka start

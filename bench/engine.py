@@ -4,7 +4,7 @@ A benchmark, not a test: it prints figures, and ratios against a baseline measur
 run (the ``siloed`` policy on the same scenario: the same world, noise and agencies, with no
 sharing), so the numbers compare across machines.
 
-    .venv/bin/python bench/engine.py [--repeat 5] [--scenario NAME ...] [--policy NAME ...]
+    .venv/bin/python -m bench.engine [--repeat 5] [--scenario NAME ...] [--policy NAME ...]
 """
 
 from __future__ import annotations

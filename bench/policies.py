@@ -6,21 +6,14 @@ ORCON), each asked about every other agency — the questions the gateway asks i
 are against ``siloed`` measured in the same run (a decision that reads nothing), so they compare
 across machines.
 
-    .venv/bin/python bench/policies.py [--seconds 0.5] [--scenario NAME ...] [--cedar]
+    .venv/bin/python -m bench.policies [--seconds 0.5] [--scenario NAME ...] [--cedar]
 
 ``--cedar`` also compares a representative permit/forbid rule set written in Cedar (cedarpy,
 ``pip install cedarpy``) with the same rules as a Tearline YAML rule set: agreement and
 decisions per second (docs/policies.md records the figures and the choice).
 """
 
-# ruff: noqa: E402 - the imports follow the sys.path fix below, on purpose
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# This script is named like the package it measures: keep its own folder from shadowing ``policies``.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import dataclasses
@@ -28,11 +21,11 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-import tearline  # noqa: F401 - first: importing policies before tearline is a circular import
 from policies import BUILTIN, Ledger, Policy, PolicyContext, Route, load_policy, policy_from_data
 from policies._common import third_party_originators
 from tearline import Contribution, Lead, RunConfig, Scenario, load_scenario

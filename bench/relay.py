@@ -9,20 +9,13 @@
 
 It prints the rates and their ratios. A benchmark, not a test.
 
-    .venv/bin/python bench/relay.py [--bootstrap HOST:PORT] [--leads 2000] [--policy fusion-centre]
+    .venv/bin/python -m bench.relay [--bootstrap HOST:PORT] [--leads 2000] [--policy fusion-centre]
 
 Without --bootstrap (or TEARLINE_KAFKA_BOOTSTRAP) it starts a broker with scripts/kafka (and
 stops it afterwards if it started it).
 """
 
-# ruff: noqa: E402 - the imports follow the sys.path fix below, on purpose
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# bench/policies.py is named like the package: keep this folder from shadowing ``policies``.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import asyncio
@@ -32,12 +25,10 @@ import statistics
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-import tearline  # noqa: F401 - first: `broker` and `tearline` import each other
-
-# isort: split
 from broker import GATEWAY, TopicSpec, kafka_transport
 from broker._control import scoped_replay
 from broker._envelope import LeadEnvelope, seal
