@@ -29,7 +29,7 @@ from ._lead import (
     Source,
 )
 from ._model import Model
-from ._time import DAY, Duration, SimTime, Time
+from ._time import DAY, Duration, SimTime, Time, local
 from ._yaml import field_path, read, validate
 
 AgencyKind = Literal[
@@ -222,6 +222,8 @@ class Scenario(Model):
     end: Time | None = None
     transit: Duration = 1800
     """Least time any message takes between two services (also the clock's step)."""
+    timezone: Annotated[str, Field(pattern=r"^[+-]\d{2}:\d{2}$")] = "+00:00"
+    """UTC offset in which timelines are shown to people (records stay in UTC)."""
     defaults: AgencyDefaults = AgencyDefaults()
     agencies: Annotated[tuple[Agency, ...], Field(min_length=2)]
     channels: tuple[Channel, ...] = ()
@@ -238,6 +240,10 @@ class Scenario(Model):
         if self.transit < 60:
             raise ValueError("transit must be at least 1m")
         return self
+
+    def local(self, t: SimTime) -> str:
+        """A sim time as people in the scenario's time zone read it."""
+        return local(t, self.timezone)
 
     @cached_property
     def horizon(self) -> SimTime:

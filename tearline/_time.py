@@ -77,6 +77,21 @@ def iso(t: SimTime) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_offset(value: str) -> int:
+    """``+05:30`` → 19800 seconds east of UTC."""
+    match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value)
+    if not match:
+        raise ValueError(f"{value!r} is not a UTC offset; write it like +05:30 or -04:00")
+    sign = 1 if match.group(1) == "+" else -1
+    return sign * (int(match.group(2)) * HOUR + int(match.group(3)) * MINUTE)
+
+
+def local(t: SimTime, offset: str) -> str:
+    """Sim time as wall-clock time at a UTC offset, for people: ``2008-11-26 21:20 +05:30``."""
+    shifted = datetime.fromtimestamp(t + parse_offset(offset), UTC)
+    return f"{shifted:%Y-%m-%d %H:%M} {offset}"
+
+
 def human_duration(seconds: int) -> str:
     """``3d 4h``, ``5h 20m``, ``45m``: for timelines and summaries."""
     sign = "-" if seconds < 0 else ""

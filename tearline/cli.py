@@ -22,7 +22,7 @@ from ._log import configure
 from ._paths import resolve_scenario, scenario_files
 from ._run import RunResult, replay
 from ._scenario import Inject, Scenario, load_scenario
-from ._time import human_duration, iso
+from ._time import human_duration
 from ._timeline import inject_timeline, run_timeline
 from ._yaml import read, validate
 
@@ -145,7 +145,9 @@ def _replay(
         TimeElapsedColumn(), console=err, transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task(f"{scenario.id} · {config.policy} · seed {config.seed}", total=span, now="")
-        return asyncio.run(go(lambda t: bar.update(task, completed=t - scenario.start, now=iso(t))))
+        return asyncio.run(
+            go(lambda t: bar.update(task, completed=t - scenario.start, now=scenario.local(t)))
+        )
 
 
 Policy = Annotated[
@@ -223,11 +225,11 @@ def run(
     s = config.scenario
     if not quiet:
         table = Table(title=f"{s.title} — policy {policy}, seed {seed}", title_justify="left", expand=False)
-        table.add_column("sim time (UTC)", no_wrap=True)
+        table.add_column("sim time", no_wrap=True)
         table.add_column("who", no_wrap=True)
         table.add_column("what")
         for row in run_timeline(s, result.events, show_noise=noise):
-            table.add_row(row.when, row.who, row.what, style=row.style or None)
+            table.add_row(s.local(row.at), row.who, row.what, style=row.style or None)
         out.print(table)
     _print_outcomes(result)
     if out_dir is not None:
@@ -237,10 +239,11 @@ def run(
 
 def _print_outcomes(result: RunResult) -> None:
     sm = result.summary
+    at = result.config.scenario.local
     for o in sm.outcomes:
         if o.result == "disrupted" and o.warning_hours is not None:
             out.print(
-                f"[bold green]DISRUPTED[/] {o.name}: by {o.disrupted_by} at {iso(o.disrupted_at or 0)}, "
+                f"[bold green]DISRUPTED[/] {o.name}: by {o.disrupted_by} at {at(o.disrupted_at or 0)}, "
                 f"[bold]{o.warning_hours:g} hours of warning[/] before the attack",
                 soft_wrap=True,
             )
@@ -250,7 +253,7 @@ def _print_outcomes(result: RunResult) -> None:
                 if o.detected_by and o.detection_hours_before is not None
                 else ""
             )
-            out.print(f"[bold red]ATTACK[/] {o.name} at {iso(o.attack_at)}{seen}", soft_wrap=True)
+            out.print(f"[bold red]ATTACK[/] {o.name} at {at(o.attack_at)}{seen}", soft_wrap=True)
     out.print(
         f"leads published {sm.leads_published} (noise {sm.noise_leads}) · released {sm.released} · withheld {sm.withheld}"
         f" · delayed {sm.delayed} · sanitised {sm.sanitised} · exposure {sm.exposure:g} · false interdictions {sm.false_interdictions}"
@@ -374,12 +377,14 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
         events, since = await ex.events()
         for row in run_timeline(s, events, show_noise=noise, since=since):
             out.print(
-                f"{row.when}  [bold]{row.who:<10}[/] {row.what}", style=row.style or None, soft_wrap=True
+                f"{s.local(row.at)}  [bold]{row.who:<10}[/] {row.what}",
+                style=row.style or None,
+                soft_wrap=True,
             )
 
     while True:
         try:
-            line = input(f"[{iso(ex.clock)}] > ")
+            line = input(f"[{s.local(ex.clock)}] > ")
         except EOFError:
             break
         try:
@@ -415,7 +420,7 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
             elif cmd == "view":
                 v = ex.view(args[0])
                 table = Table(
-                    title=f"{v.agency} at {iso(ex.clock)}: {v.waiting} waiting for triage",
+                    title=f"{v.agency} at {s.local(ex.clock)}: {v.waiting} waiting for triage",
                     title_justify="left",
                 )
                 for col in ("case", "leads", "facets", "score", "actionable"):
@@ -434,7 +439,7 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
             elif cmd == "inject":
                 for inj in _read_injects(Path(args[0])):
                     ex.inject(inj)
-                    out.print(f"injected {inj.id} for {inj.observer} at {iso(inj.at)}")
+                    out.print(f"injected {inj.id} for {inj.observer} at {s.local(inj.at)}")
             elif cmd == "debrief":
                 result = await ex.debrief(Path(args[0]) if args else None)
                 await show()
@@ -540,13 +545,13 @@ def scenarios_show(
     out.print(agencies)
     cites = {i.id: ", ".join(i.cites) for i in s.injects}
     timeline = Table(title="Timeline", title_justify="left")
-    for col in ("time (UTC)", "holder", "what", "source"):
+    for col in ("time", "holder", "what", "source"):
         timeline.add_column(col)
     by_what = {(i.at, i.observer): i.id for i in s.injects}
     for row in inject_timeline(s):
         inject_id = by_what.get((row.at, row.who))
         timeline.add_row(
-            row.when,
+            s.local(row.at),
             row.who,
             row.what,
             cites.get(inject_id, "") if inject_id else "",
@@ -555,7 +560,7 @@ def scenarios_show(
     out.print(timeline)
     for p in s.plots:
         out.print(
-            f"[bold]plot {p.id}[/]: {p.name} at {iso(p.attack_at)}, {p.place}; disrupted by an interdiction in "
+            f"[bold]plot {p.id}[/]: {p.name} at {s.local(p.attack_at)}, {p.place}; disrupted by an interdiction in "
             f"{', '.join(p.jurisdiction)} holding {' + '.join(p.needs)}"
         )
     if s.noise.per_day or s.noise.per_agency:

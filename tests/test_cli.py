@@ -62,6 +62,7 @@ MALFORMED = {
         "unknown field",
     ),
     "bad time": (set_in(["start"], "next tuesday"), "start", "not a date-time"),
+    "bad time zone": (set_in(["timezone"], "IST"), "timezone", "should match pattern"),
 }
 
 
@@ -125,6 +126,12 @@ class TestRun:
 
         assert f"digest {hashlib.sha256(digest).hexdigest()}" in out
         assert (tmp_path / "summary.json").is_file()
+
+    def test_times_show_in_the_scenario_time_zone(self) -> None:
+        """People read Mumbai in IST; the record stays in UTC."""
+        result = runner.invoke(app, ["run", "mumbai-2008", "--policy", "siloed", "--quiet"])
+        assert result.exit_code == 0
+        assert "2008-11-26 21:20 +05:30" in result.output
 
     def test_siloed_reports_the_attack(self) -> None:
         result = runner.invoke(app, ["run", "connect-the-dots", "--policy", "siloed", "--quiet"])
