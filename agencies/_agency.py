@@ -6,13 +6,29 @@ import random
 from collections import deque
 from typing import Any, Literal
 
-from broker._envelope import Envelope, Rejected
-from broker._service import Service
-from tearline._lead import LEVELS, TLP, Caveats, Contribution, Grading, Lead, Marking, Sensitivity, Source
-from tearline._messages import ConsentAnswer, ConsentRequest
-from tearline._record import ActionEvent, CaseEvent, ConsentEvent, DeliveryEvent, PublishEvent, TriageEvent
-from tearline._scenario import ConsentTerms, ResolvedAgency
-from tearline._time import DAY
+from tearline.broker import Envelope, Rejected, Service
+from tearline.model import (
+    DAY,
+    LEVELS,
+    TLP,
+    ActionEvent,
+    CaseEvent,
+    Caveats,
+    ConsentAnswer,
+    ConsentEvent,
+    ConsentRequest,
+    ConsentTerms,
+    Contribution,
+    DeliveryEvent,
+    Grading,
+    Lead,
+    Marking,
+    PublishEvent,
+    ResolvedAgency,
+    Sensitivity,
+    Source,
+    TriageEvent,
+)
 
 from ._cases import Case, Casebook
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tearline._lead import IDENTITY_KINDS, PLACE_KINDS, Lead
-from tearline._scenario import Facet
-from tearline._time import SimTime
+from tearline.model import IDENTITY_KINDS, PLACE_KINDS, Facet, Lead, SimTime
 
 
 @dataclass

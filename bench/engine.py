@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from tearline import RunConfig, load_scenario, replay
-from tearline._log import configure
-from tearline._paths import scenario_files
+from tearline.model._log import configure
+from tearline.model._paths import scenario_files
 
 BASELINE = "siloed"
 

@@ -26,12 +26,20 @@ from typing import Any
 
 import yaml
 
-from policies import BUILTIN, Ledger, Policy, PolicyContext, Route, load_policy, policy_from_data
-from policies._common import third_party_originators
 from tearline import Contribution, Lead, RunConfig, Scenario, load_scenario
-from tearline._log import configure
-from tearline._paths import scenario_files
-from tearline._world import noise
+from tearline.model._log import configure
+from tearline.model._paths import scenario_files
+from tearline.policies import (
+    BUILTIN,
+    Ledger,
+    Policy,
+    PolicyContext,
+    Route,
+    load_policy,
+    policy_from_data,
+)
+from tearline.policies._common import third_party_originators
+from tearline.run._world import noise
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "siloed"

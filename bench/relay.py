@@ -29,13 +29,13 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from broker import GATEWAY, TopicSpec, kafka_transport
-from broker._control import scoped_replay
-from broker._envelope import LeadEnvelope, seal
 from tearline import RunConfig, load_scenario, replay
-from tearline._log import configure
-from tearline._paths import scenario_files
-from tearline._run import Run
+from tearline.broker import GATEWAY, TopicSpec, kafka_transport
+from tearline.broker._envelope import LeadEnvelope, seal
+from tearline.model._log import configure
+from tearline.model._paths import scenario_files
+from tearline.run._clock import scoped_replay
+from tearline.run._driver import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "scenarios" / "examples" / "connect-the-dots.yaml"

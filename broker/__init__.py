@@ -1,8 +1,8 @@
 """Message plumbing: the transport contract and its implementations, envelopes, the release gateway."""
 
-from ._envelope import Envelope, Keyring, Rejected
+from ._envelope import SIG_HEADER, Envelope, Keyring, Rejected, open_envelope
 from ._gateway import GATEWAY, Gateway
-from ._kafka import KafkaConsumer, KafkaTransport, kafka_transport
+from ._kafka import KafkaConsumer, KafkaSetupError, KafkaTransport, kafka_transport, resolve_bootstrap
 from ._memory import MemoryConsumer, MemoryTransport
 from ._service import Service
 from ._topics import Topics
@@ -10,10 +10,12 @@ from ._transport import Consumer, Message, TopicSpec, Transport, drain, partitio
 
 __all__ = [
     "GATEWAY",
+    "SIG_HEADER",
     "Consumer",
     "Envelope",
     "Gateway",
     "KafkaConsumer",
+    "KafkaSetupError",
     "KafkaTransport",
     "Keyring",
     "MemoryConsumer",
@@ -26,5 +28,7 @@ __all__ = [
     "Transport",
     "drain",
     "kafka_transport",
+    "open_envelope",
     "partition_for",
+    "resolve_bootstrap",
 ]

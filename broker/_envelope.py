@@ -21,10 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import Field, TypeAdapter, ValidationError
 
-from tearline._lead import Lead
-from tearline._messages import ConsentAnswer, ConsentRequest, Observation, Release
-from tearline._model import Model
-from tearline._record import Event
+from tearline.model import ConsentAnswer, ConsentRequest, Event, Lead, Model, Observation, Release
 
 from ._transport import Headers, Message
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from policies import Ledger, Policy, PolicyContext, Route
-from tearline._decision import Decision, forward
-from tearline._lead import SENSITIVITY_WEIGHT, Lead
-from tearline._messages import ConsentRequest, Release
-from tearline._record import ConsentEvent, DecisionEvent
-from tearline._scenario import ResolvedAgency, Scenario
+from tearline.model import (
+    SENSITIVITY_WEIGHT,
+    ConsentEvent,
+    ConsentRequest,
+    Decision,
+    DecisionEvent,
+    Lead,
+    Release,
+    ResolvedAgency,
+    Scenario,
+    forward,
+)
+from tearline.policies import Ledger, Policy, PolicyContext, Route
 
 from ._envelope import Envelope, Rejected
 from ._service import Service

@@ -33,7 +33,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from tearline._errors import TransportClosed, TransportError
+from tearline.model import TransportClosed, TransportError
 
 from ._transport import Consumer, Headers, Message, TopicSpec, Transport
 

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tearline._errors import TransportClosed, TransportError
+from tearline.model import TransportClosed, TransportError
 
 from ._transport import Consumer, Headers, Message, TopicSpec, Transport, partition_for
 

@@ -20,10 +20,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from tearline._errors import RunError
-from tearline._model import Model
-from tearline._record import Event
-from tearline._time import SimTime, iso
+from tearline.model import Event, Model, RunError, SimTime, iso
 
 from ._envelope import Envelope, Keyring, Kind, Rejected, dead_letter, envelope, open_envelope, seal
 from ._topics import Topics

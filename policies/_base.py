@@ -9,10 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, Protocol, runtime_checkable
 
-from tearline._decision import Decision
-from tearline._lead import Lead
-from tearline._scenario import ResolvedAgency, Scenario
-from tearline._time import SimTime
+from tearline.model import Decision, Lead, ResolvedAgency, Scenario, SimTime
 
 ConsentAnswer = Literal["grant", "refuse"]
 

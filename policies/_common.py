@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from tearline._lead import Identifier, Lead
-from tearline._scenario import ResolvedAgency
+from tearline.model import Identifier, Lead, ResolvedAgency
 
 from ._base import ConsentAnswer, PolicyContext
 

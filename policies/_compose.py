@@ -27,10 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from tearline._decision import Decision, combine_transforms
-from tearline._errors import PolicyError
-from tearline._lead import Lead
-from tearline._scenario import Scenario
+from tearline.model import Decision, Lead, PolicyError, Scenario, combine_transforms
 
 from . import _options as opt
 from ._base import BasePolicy, Policy, PolicyContext, Route

@@ -45,24 +45,33 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from tearline._decision import Decision, SisAlert, Tearline, Transform
-from tearline._errors import PolicyError, Problem, ScenarioError
-from tearline._lead import (
+from tearline.model import (
     LEVELS,
     TLP,
     AgencyId,
+    AgencyKind,
     Country,
+    Decision,
+    Duration,
     IdentifierKind,
     IndicatorKind,
     Lead,
     Level,
+    Locator,
+    Model,
+    PolicyError,
+    Problem,
+    Scenario,
+    ScenarioError,
     Sensitivity,
+    SisAlert,
     SourceType,
+    Tearline,
+    Transform,
+    field_path,
+    human_duration,
+    read,
 )
-from tearline._model import Model
-from tearline._scenario import AgencyKind, Scenario
-from tearline._time import Duration, human_duration
-from tearline._yaml import Locator, field_path, read
 
 from . import _options as opt
 from ._base import BasePolicy, Policy, PolicyContext, Route

@@ -11,10 +11,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar, cast, get_args
 
-from tearline._errors import PolicyError
-from tearline._lead import LEVELS, IdentifierKind, Level
-from tearline._scenario import Scenario
-from tearline._time import SimTime, iso, parse_duration, parse_time
+from tearline.model import (
+    LEVELS,
+    IdentifierKind,
+    Level,
+    PolicyError,
+    Scenario,
+    SimTime,
+    iso,
+    parse_duration,
+    parse_time,
+)
 
 Option = str | int | float | bool | Sequence[str] | None
 S = TypeVar("S", bound=str)

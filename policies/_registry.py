@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tearline._errors import PolicyError
+from tearline.model import PolicyError
 
 from ._base import Policy
 from ._compose import DenyOverrides, FirstApplicable, PermitOverrides

@@ -15,9 +15,7 @@ deny-overrides it adds this latency to what other policies release.
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
-from tearline._time import human_duration
+from tearline.model import Decision, Lead, human_duration
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

@@ -7,8 +7,7 @@ from one service to another), with how long they took. Replaying it should repro
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import LEVELS, Lead
+from tearline.model import LEVELS, Decision, Lead
 
 from ._base import BasePolicy, PolicyContext, Route
 

@@ -7,9 +7,7 @@ or a country; a treaty between a country and itself is a domestic arrangement.
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import LEVELS, Lead
-from tearline._scenario import Treaty
+from tearline.model import LEVELS, Decision, Lead, Treaty
 
 from ._base import BasePolicy, PolicyContext, Route
 

@@ -11,9 +11,7 @@ neither option set it has nothing to say (not applicable; standing alone it rele
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
-from tearline._time import iso
+from tearline.model import Decision, Lead, iso
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

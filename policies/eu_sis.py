@@ -21,9 +21,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tearline._decision import Decision, SisAlert
-from tearline._lead import Lead
-from tearline._scenario import AgencyKind
+from tearline.model import AgencyKind, Decision, Lead, SisAlert
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

@@ -8,10 +8,7 @@ members, after the centre's delay; nothing goes to non-members.
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._errors import PolicyError
-from tearline._lead import Lead
-from tearline._scenario import Centre, Scenario
+from tearline.model import Centre, Decision, Lead, PolicyError, Scenario
 
 from ._base import BasePolicy, PolicyContext, Route
 

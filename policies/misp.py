@@ -29,10 +29,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping, Sequence
 
-from tearline._decision import Decision
-from tearline._errors import PolicyError
-from tearline._lead import TLP, Lead
-from tearline._scenario import ResolvedAgency, Scenario
+from tearline.model import TLP, Decision, Lead, PolicyError, ResolvedAgency, Scenario
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

@@ -11,8 +11,7 @@ releases it to everyone instead).
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
+from tearline.model import Decision, Lead
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

@@ -14,8 +14,7 @@ to that recipient so far in this run and ``received`` what that recipient has re
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
+from tearline.model import Decision, Lead
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

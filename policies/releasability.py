@@ -15,8 +15,7 @@ listed countries and the originator's. A lead with neither marking is not this p
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
+from tearline.model import Decision, Lead
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

@@ -7,8 +7,7 @@ describe — "stovepipes" in which each service keeps its own holdings.
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
+from tearline.model import Decision, Lead
 
 from ._base import BasePolicy, PolicyContext, Route
 

@@ -22,10 +22,18 @@ copy's downgraded level.
 
 from __future__ import annotations
 
-from tearline._decision import Decision, Tearline, apply_transforms, combine_transforms, describe_transform
-from tearline._errors import PolicyError
-from tearline._lead import SELECTOR_KINDS, IdentifierKind, Lead
-from tearline._scenario import Scenario
+from tearline.model import (
+    SELECTOR_KINDS,
+    Decision,
+    IdentifierKind,
+    Lead,
+    PolicyError,
+    Scenario,
+    Tearline,
+    apply_transforms,
+    combine_transforms,
+    describe_transform,
+)
 
 from . import _options as opt
 from ._base import BasePolicy, Policy, PolicyContext, Route

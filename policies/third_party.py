@@ -24,8 +24,7 @@ withheld (the gateway asks one originator per release, and one answer cannot sta
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
+from tearline.model import Decision, Lead
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

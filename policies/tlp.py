@@ -31,9 +31,7 @@ Wider release needs the source's permission. How the terms map onto a run:
 
 from __future__ import annotations
 
-from tearline._decision import Decision
-from tearline._lead import Lead
-from tearline._scenario import ResolvedAgency
+from tearline.model import Decision, Lead, ResolvedAgency
 
 from . import _options as opt
 from ._base import BasePolicy, PolicyContext, Route

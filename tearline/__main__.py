@@ -1,5 +1,5 @@
 """``python -m tearline``."""
 
-from .cli import main
+from tearline.cli import main
 
 main()

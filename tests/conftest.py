@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tearline import Scenario, load_scenario
-from tearline._log import configure
+from tearline.model._log import configure
 from tests.kafka_broker import kafka_bootstrap  # noqa: F401 - the session fixture
 
 ROOT = Path(__file__).resolve().parent.parent

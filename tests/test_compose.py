@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from broker import GATEWAY, Topics
-from broker._control import start_command
 from tearline import RunConfig, load_scenario
-from tearline._run import Run
+from tearline.broker import GATEWAY, Topics
+from tearline.run._clock import start_command
+from tearline.run._driver import Run
 
 from .conftest import ROOT
 

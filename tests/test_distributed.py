@@ -27,13 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from broker import GATEWAY, Keyring, MemoryTransport, TopicSpec, Transport
-from broker._control import drive, serve
-from broker._envelope import LeadEnvelope, seal
-from broker._transport import Consumer, Headers
 from tearline import Lead, RunConfig, RunError, Scenario, replay
-from tearline._run import Run
-from tearline.cli import app
+from tearline.broker import GATEWAY, Keyring, MemoryTransport, TopicSpec, Transport
+from tearline.broker._envelope import LeadEnvelope, seal
+from tearline.broker._transport import Consumer, Headers
+from tearline.cli._app import app
+from tearline.run._clock import drive, serve
+from tearline.run._driver import Run
 
 from .conftest import ROOT, TEACHING
 from .kafka_broker import read_topic

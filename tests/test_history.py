@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from tearline import Fact, RunConfig, RunResult, Scenario, load_facts, load_scenario, replay
-from tearline._record import DecisionEvent, InjectEvent
-from tearline._scenario import Centre, Treaty
-from tearline._timeline import run_timeline
-from tearline._yaml import read
+from tearline.model._record import DecisionEvent, InjectEvent
+from tearline.model._scenario import Centre, Treaty
+from tearline.model._yaml import read
+from tearline.report._timeline import run_timeline
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

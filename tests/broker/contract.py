@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from broker import TopicSpec, Transport
+from tearline.broker import TopicSpec, Transport
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from broker import Keyring, kafka_transport
-from broker._control import scope, scoped_replay
-from broker._envelope import LeadEnvelope, seal
 from tearline import Lead, RunConfig, load_scenario, replay
-from tearline._run import Run
+from tearline.broker import Keyring, kafka_transport
+from tearline.broker._envelope import LeadEnvelope, seal
+from tearline.run._clock import scope, scoped_replay
+from tearline.run._driver import Run
 
 from ..kafka_broker import read_topic
 

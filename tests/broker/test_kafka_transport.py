@@ -11,9 +11,16 @@ from collections.abc import AsyncIterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from broker import KafkaTransport, MemoryTransport, TopicSpec, drain, kafka_transport, partition_for
-from broker._kafka import KafkaSetupError, transport_error
 from tearline import TransportClosed, TransportError
+from tearline.broker import (
+    KafkaTransport,
+    MemoryTransport,
+    TopicSpec,
+    drain,
+    kafka_transport,
+    partition_for,
+)
+from tearline.broker._kafka import KafkaSetupError, transport_error
 
 from .contract import Program, by_key, run_program
 from .contract import programs as contract_programs

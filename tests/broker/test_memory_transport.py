@@ -10,9 +10,9 @@ from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broker import MemoryTransport, TopicSpec, partition_for
-from broker._transport import murmur2
 from tearline import TransportClosed, TransportError
+from tearline.broker import MemoryTransport, TopicSpec, partition_for
+from tearline.broker._transport import murmur2
 
 from .contract import Program, by_key, run_program
 from .contract import programs as contract_programs

@@ -8,12 +8,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broker import GATEWAY, MemoryTransport, Topics
-from broker._envelope import Keyring, LeadEnvelope, seal
-from broker._service import Service
-from broker._transport import drain
 from tearline import Lead, RunConfig, Scenario, replay
-from tearline._run import Run, last_recorded_seq
+from tearline.broker import GATEWAY, MemoryTransport, Topics
+from tearline.broker._envelope import Keyring, LeadEnvelope, seal
+from tearline.broker._service import Service
+from tearline.broker._transport import drain
+from tearline.run._driver import Run, last_recorded_seq
 
 
 class TestDeadLetters:

@@ -15,11 +15,11 @@ from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from policies import Ledger, PolicyContext, Route
 from tearline import Caveats, Contribution, Identifier, Indicator, Lead, Marking, Scenario, Source
-from tearline._lead import LEVELS, TLP, IdentifierKind, IndicatorKind, Sensitivity, SourceType
-from tearline._scenario import AgencyKind
-from tearline._time import DAY
+from tearline.model._lead import LEVELS, TLP, IdentifierKind, IndicatorKind, Sensitivity, SourceType
+from tearline.model._scenario import AgencyKind
+from tearline.model._time import DAY
+from tearline.policies import Ledger, PolicyContext, Route
 
 COUNTRIES = ("AA", "BB", "CC")
 START = "2030-01-01T00:00+00:00"

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from policies import BUILTIN, available, load_policy
-from policies.approval_delay import ApprovalDelay
-from policies.embargo import Embargo
-from policies.eu_sis import EuSis
-from policies.misp import MispDistribution
-from policies.need_to_know import NeedToKnow
-from policies.reciprocity import Reciprocity
-from policies.releasability import Releasability
-from policies.tearline_copy import TearlineCopy
-from policies.third_party import ThirdPartyRule
-from policies.tlp import Tlp
 from tearline import PolicyError, SisAlert, Tearline
-from tearline._decision import forward
-from tearline._time import DAY, HOUR
+from tearline.model._decision import forward
+from tearline.model._time import DAY, HOUR
+from tearline.policies import BUILTIN, available, load_policy
+from tearline.policies.approval_delay import ApprovalDelay
+from tearline.policies.embargo import Embargo
+from tearline.policies.eu_sis import EuSis
+from tearline.policies.misp import MispDistribution
+from tearline.policies.need_to_know import NeedToKnow
+from tearline.policies.reciprocity import Reciprocity
+from tearline.policies.releasability import Releasability
+from tearline.policies.tearline_copy import TearlineCopy
+from tearline.policies.third_party import ThirdPartyRule
+from tearline.policies.tlp import Tlp
 from tests.policies.world import START, ctx, lead, route
 
 

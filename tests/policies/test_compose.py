@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from policies import Composite, load_policy
-from policies._base import BasePolicy, PolicyContext, Route
-from policies._compose import Only
 from tearline import Decision, Lead, SisAlert, Tearline
-from tearline._decision import combine_transforms
+from tearline.model._decision import combine_transforms
+from tearline.policies import Composite, load_policy
+from tearline.policies._base import BasePolicy, PolicyContext, Route
+from tearline.policies._compose import Only
 from tests.policies.world import WORLD, ctx, lead, route, world
 
 RELEASE = Decision.release("r", "releases", delay=3600)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies import RuleSet, lint, load_policy, policy_from_data
 from tearline import PolicyError, Tearline
-from tearline._time import DAY, HOUR
+from tearline.model._time import DAY, HOUR
+from tearline.policies import RuleSet, lint, load_policy, policy_from_data
 from tests.policies.world import SMALL, START, ctx, lead, route
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "policies" / "examples").glob("*.yaml"))

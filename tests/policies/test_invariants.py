@@ -15,17 +15,17 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from policies import BUILTIN, Composite, Policy, RuleSet, combine, load_policy
-from policies._base import BasePolicy, PolicyContext, Route
-from policies._data import Rule
-from policies.releasability import Releasability
-from policies.siloed import Siloed
-from policies.tearline_copy import TearlineCopy
-from policies.third_party import ThirdPartyRule
-from policies.tlp import Tlp
 from tearline import Decision, Lead
-from tearline._decision import forward
-from tearline._scenario import AgencyKind
+from tearline.model._decision import forward
+from tearline.model._scenario import AgencyKind
+from tearline.policies import BUILTIN, Composite, Policy, RuleSet, combine, load_policy
+from tearline.policies._base import BasePolicy, PolicyContext, Route
+from tearline.policies._data import Rule
+from tearline.policies.releasability import Releasability
+from tearline.policies.siloed import Siloed
+from tearline.policies.tearline_copy import TearlineCopy
+from tearline.policies.third_party import ThirdPartyRule
+from tearline.policies.tlp import Tlp
 from tests.policies.strategies import Case, cases
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples"

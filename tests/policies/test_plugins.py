@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from policies import ENTRY_POINT_GROUP, available, load_policy
+from tearline.policies import ENTRY_POINT_GROUP, available, load_policy
 from tests.policies.world import ctx, lead, route
 
 PLUGIN = '''

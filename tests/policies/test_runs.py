@@ -10,12 +10,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from policies import BUILTIN
 from tearline import RunConfig, RunResult, Scenario, load_scenario, replay
-from tearline._paths import scenario_files
-from tearline._record import ConsentEvent, DecisionEvent
-from tearline._scenario import ConsentTerms
-from tearline.cli import app
+from tearline.cli._app import app
+from tearline.model._paths import scenario_files
+from tearline.model._record import ConsentEvent, DecisionEvent
+from tearline.model._scenario import ConsentTerms
+from tearline.policies import BUILTIN
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(

@@ -6,8 +6,8 @@ import json
 from collections import Counter
 from typing import Any
 
-from policies import Ledger, PolicyContext, Route
 from tearline import Caveats, Contribution, Identifier, Indicator, Lead, Marking, Scenario, Source
+from tearline.policies import Ledger, PolicyContext, Route
 
 START = 1893456000  # 2030-01-01T00:00Z
 

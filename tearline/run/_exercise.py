@@ -11,15 +11,11 @@ from pathlib import Path
 
 import yaml
 
-from agencies import AgencyService
-from broker import MemoryTransport, Service
+from tearline.agencies import AgencyService
+from tearline.broker import MemoryTransport, Service
+from tearline.model import Event, Inject, RunConfig, RunError, SimTime
 
-from ._config import RunConfig
-from ._errors import RunError
-from ._record import Event
-from ._run import Driver, Run, RunResult
-from ._scenario import Inject
-from ._time import SimTime
+from ._driver import Driver, Run, RunResult
 
 
 @dataclass(frozen=True)

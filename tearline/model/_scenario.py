@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from ._base import Model
 from ._errors import Problem, ScenarioError
 from ._facts import Fact, load_facts
 from ._lead import (
@@ -28,7 +29,6 @@ from ._lead import (
     Marking,
     Source,
 )
-from ._model import Model
 from ._time import DAY, Duration, SimTime, Time, local
 from ._yaml import field_path, read, validate
 

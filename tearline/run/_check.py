@@ -9,10 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._config import RunConfig
-from ._run import replay
-from ._scenario import Expectation, load_scenario
-from ._time import human_duration
+from tearline.model import Expectation, RunConfig, human_duration, load_scenario
+
+from ._driver import replay
 
 
 @dataclass(frozen=True)

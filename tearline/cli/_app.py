@@ -15,16 +15,25 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._config import RunConfig
-from ._errors import PolicyError, Problem, ScenarioError, TearlineError
-from ._facts import load_facts
-from ._log import configure
-from ._paths import resolve_scenario, scenario_files
-from ._run import RunResult, replay
-from ._scenario import Inject, Scenario, load_scenario
-from ._time import human_duration
-from ._timeline import inject_timeline, run_timeline
-from ._yaml import read, validate
+from tearline.model import (
+    Inject,
+    PolicyError,
+    Problem,
+    RunConfig,
+    Scenario,
+    ScenarioError,
+    TearlineError,
+    configure,
+    human_duration,
+    load_facts,
+    load_scenario,
+    read,
+    resolve_scenario,
+    scenario_files,
+    validate,
+)
+from tearline.report import inject_timeline, run_timeline
+from tearline.run import RunResult, replay
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -126,8 +135,8 @@ def _replay(
     async def go(on_step: Callable[[int], None] | None) -> RunResult:
         if transport == "memory":
             return await replay(config, on_step=on_step)
-        from broker import kafka_transport
-        from broker._control import drive, scoped_replay
+        from tearline.broker import kafka_transport
+        from tearline.run import drive, scoped_replay
 
         async with kafka_transport(bootstrap) as kafka:
             if remote:  # the gateway and agencies are services elsewhere: drive the clock
@@ -273,7 +282,7 @@ def check(
     junit: Annotated[Path | None, typer.Option(help="Also write a JUnit XML report here.")] = None,
 ) -> None:
     """CI: replay each scenario's ``expect:`` cases and assert the outcomes. Exit 1 on any failure."""
-    from ._check import check_scenarios, write_junit
+    from tearline.run import check_scenarios, write_junit
 
     with clear_errors():
         paths = [resolve_scenario(s) for s in scenarios] if scenarios else scenario_files()
@@ -300,7 +309,7 @@ def compare(
     noise_scale: NoiseScale = 1.0,
 ) -> None:
     """Policy research: many seeded runs per policy; disruption rates, warning, cost — and plots."""
-    from ._compare import compare_policies, plot_comparison, write_csv
+    from tearline.run import compare_policies, plot_comparison, write_csv
 
     with clear_errors():
         s = _load(scenario)
@@ -354,7 +363,7 @@ def exercise(
 
     Reads commands from the terminal (or a pipe). Type 'help' for the list.
     """
-    from ._exercise import Exercise
+    from tearline.run import Exercise
 
     with clear_errors():
         ex = Exercise(_config(_load(scenario), policy, seed, exclude_disputed, enable, 1.0))
@@ -365,8 +374,8 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
     import shlex
     import time as wall
 
-    from ._exercise import Exercise
-    from ._time import parse_duration, parse_time
+    from tearline.model import parse_duration, parse_time
+    from tearline.run import Exercise
 
     assert isinstance(ex, Exercise)
     s = ex.run.scenario
@@ -571,7 +580,7 @@ def scenarios_show(
 @policies_app.command("list")
 def policies_list() -> None:
     """Every policy available, built-in and plugin, with one line each."""
-    from policies import available
+    from tearline.policies import available
 
     table = Table()
     for col in ("policy", "what it does", "options", "from"):
@@ -584,7 +593,7 @@ def policies_list() -> None:
 @policies_app.command("show")
 def policies_show(name: Annotated[str, typer.Argument(help="A policy name.")]) -> None:
     """A policy's full description: its rule, its real-world source, its options."""
-    from policies import available
+    from tearline.policies import available
 
     for info in available():
         if info.name == name:
@@ -614,7 +623,7 @@ def policies_lint(
     """
     from rich.markup import escape
 
-    from policies import lint
+    from tearline.policies import lint
 
     with clear_errors():
         against = _load(scenario) if scenario else None
@@ -647,8 +656,8 @@ def explain(
     """
     import json
 
-    from ._explain import ExplainError, explain_lead, render
-    from ._explain import as_json as explanation_json
+    from tearline.report import ExplainError, explain_lead, render
+    from tearline.report import as_json as explanation_json
 
     try:
         x = explain_lead(run_dir, lead)
@@ -679,7 +688,7 @@ Bootstrap = Annotated[
 
 
 def _bootstrap(bootstrap: str | None) -> str:
-    from broker._kafka import KafkaSetupError, resolve_bootstrap
+    from tearline.broker import KafkaSetupError, resolve_bootstrap
 
     try:
         return resolve_bootstrap(bootstrap)
@@ -688,8 +697,8 @@ def _bootstrap(bootstrap: str | None) -> str:
 
 
 def _serve(name: str, bootstrap: str | None, namespace: str, wait: float | None) -> None:
-    from broker import kafka_transport
-    from broker._control import serve
+    from tearline.broker import kafka_transport
+    from tearline.run import serve
 
     address = _bootstrap(bootstrap)
 
@@ -717,7 +726,7 @@ def broker_service(
 
     Example:  tearline broker --bootstrap 127.0.0.1:9092
     """
-    from broker import GATEWAY
+    from tearline.broker import GATEWAY
 
     _serve(GATEWAY, bootstrap, namespace, wait)
 

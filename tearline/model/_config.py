@@ -7,7 +7,7 @@ import os
 from functools import cached_property
 from typing import Any
 
-from ._model import Model
+from ._base import Model
 from ._scenario import Inject, Scenario
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from ._model import Model
+from ._base import Model
 from ._time import Time
 
 AgencyId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9-]{0,23}$")]

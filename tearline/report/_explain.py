@@ -15,8 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ._errors import TearlineError
-from ._record import (
+from tearline.model import (
     EVENT,
     ActionEvent,
     CaseEvent,
@@ -26,9 +25,11 @@ from ._record import (
     Event,
     InjectEvent,
     PublishEvent,
+    TearlineError,
     TriageEvent,
+    human_duration,
+    iso,
 )
-from ._time import human_duration, iso
 
 
 class ExplainError(TearlineError):

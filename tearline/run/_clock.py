@@ -49,18 +49,23 @@ from typing import Annotated, Literal
 import structlog
 from pydantic import Field, TypeAdapter, ValidationError
 
-from tearline._config import RunConfig
-from tearline._errors import RunError
-from tearline._model import Model
-from tearline._run import Run, RunResult, replay
-from tearline._time import SimTime, iso
+from tearline.broker import (
+    GATEWAY,
+    SIG_HEADER,
+    Consumer,
+    KafkaTransport,
+    Keyring,
+    Message,
+    Rejected,
+    Service,
+    Topics,
+    Transport,
+    drain,
+    open_envelope,
+)
+from tearline.model import Model, RunConfig, RunError, SimTime, iso
 
-from ._envelope import SIG_HEADER, Keyring, Rejected, open_envelope
-from ._gateway import GATEWAY
-from ._kafka import KafkaTransport
-from ._service import Service
-from ._topics import Topics
-from ._transport import Consumer, Message, Transport, drain
+from ._driver import Run, RunResult, replay
 
 CLOCK = "CLOCK"
 """The name the driver signs its clock messages with."""

@@ -6,29 +6,31 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from broker._service import Service
-
-from ._config import RunConfig
-from ._errors import RunError
-from ._lead import (
+from tearline.broker import Service
+from tearline.model import (
+    DAY,
     Grading,
     Identifier,
     IdentifierKind,
     Indicator,
     IndicatorKind,
+    Inject,
+    InjectEvent,
     Lead,
     Level,
     Marking,
+    Observation,
     Reliability,
+    ResolvedAgency,
+    RunConfig,
+    RunError,
     Sensitivity,
+    SimTime,
     Source,
     SourceType,
     Window,
+    iso,
 )
-from ._messages import Observation
-from ._record import InjectEvent
-from ._scenario import Inject, ResolvedAgency
-from ._time import DAY, SimTime, iso
 
 WORLD = "WORLD"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ._base import Model
 from ._lead import AgencyId, Lead
-from ._model import Model
 
 
 class Observation(Model):

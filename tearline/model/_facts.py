@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from ._base import Model
 from ._errors import Problem, ScenarioError
-from ._model import Model
 from ._yaml import read, validate
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z))?)?)?$")

@@ -11,9 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ._config import RunConfig
-from ._run import replay
-from ._scenario import Scenario
+from tearline.model import RunConfig, Scenario
+
+from ._driver import replay
 
 
 def _one(config: RunConfig) -> list[dict[str, Any]]:

@@ -5,21 +5,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from ._lead import IDENTITY_KINDS, PLACE_KINDS
-from ._model import Model
-from ._record import (
+from tearline.model import (
+    IDENTITY_KINDS,
+    PLACE_KINDS,
     ActionEvent,
     CaseEvent,
     DecisionEvent,
     DeliveryEvent,
     Event,
+    Facet,
     InjectEvent,
+    Model,
     OutcomeEvent,
+    Plot,
     PublishEvent,
+    ResolvedAgency,
+    Scenario,
+    Time,
     TriageEvent,
 )
-from ._scenario import Facet, Plot, ResolvedAgency, Scenario
-from ._time import Time
 
 
 def plot_facets(plot: Plot, identifiers: Sequence[str], timing: Sequence[tuple[int, int]]) -> set[Facet]:

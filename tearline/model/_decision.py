@@ -7,8 +7,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
+from ._base import Model
 from ._lead import LEVELS, AgencyId, Hop, IdentifierKind, Lead, Level, Marking, Source
-from ._model import Model
 from ._time import human_duration
 
 Action = Literal["release", "withhold", "consult"]

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from ._base import Model
 from ._decision import Action
 from ._lead import AgencyId
-from ._model import Model
 from ._scenario import Facet
 from ._time import Time
 

@@ -12,19 +12,33 @@ from typing import Any, Protocol
 
 import structlog
 
-from agencies import AgencyService
-from broker import GATEWAY, Gateway, Keyring, MemoryTransport, Service, Topics, Transport
-from broker._envelope import Rejected, open_envelope
-from broker._transport import drain
-from policies import Policy, load_policy
+from tearline.agencies import AgencyService
+from tearline.broker import (
+    GATEWAY,
+    Gateway,
+    Keyring,
+    MemoryTransport,
+    Rejected,
+    Service,
+    Topics,
+    Transport,
+    drain,
+    open_envelope,
+)
+from tearline.model import (
+    Event,
+    ResolvedAgency,
+    RunConfig,
+    RunError,
+    SimTime,
+    canonical,
+    configure,
+    digest,
+    iso,
+)
+from tearline.policies import Policy, load_policy
+from tearline.report import Summary, judge, summarise
 
-from ._config import RunConfig
-from ._errors import RunError
-from ._judge import Summary, judge, summarise
-from ._log import configure
-from ._record import Event, canonical, digest
-from ._scenario import ResolvedAgency
-from ._time import SimTime, iso
 from ._world import WORLD, World
 
 _readers = itertools.count()

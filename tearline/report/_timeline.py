@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ._record import (
+from tearline.model import (
     ActionEvent,
     CaseEvent,
     ConsentEvent,
@@ -15,10 +15,11 @@ from ._record import (
     InjectEvent,
     OutcomeEvent,
     PublishEvent,
+    Scenario,
     TriageEvent,
+    human_duration,
+    iso,
 )
-from ._scenario import Scenario
-from ._time import human_duration, iso
 
 
 @dataclass(frozen=True)
