@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tearline.cli._app import app
+from tearline.cli import app
 
 from .conftest import ROOT, TEACHING
 

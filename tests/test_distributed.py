@@ -31,7 +31,7 @@ from tearline import Lead, RunConfig, RunError, Scenario, replay
 from tearline.broker import GATEWAY, Keyring, MemoryTransport, TopicSpec, Transport
 from tearline.broker._envelope import LeadEnvelope, seal
 from tearline.broker._transport import Consumer, Headers
-from tearline.cli._app import app
+from tearline.cli import app
 from tearline.run._clock import drive, serve
 from tearline.run._driver import Run
 

@@ -1,23 +1,32 @@
 """What a run means, read from its record alone: the judge, the summary, timelines, explanations,
 and one writer per output format."""
 
-from ._explain import ExplainError, Explanation, as_json, explain_lead, read_record, render
+from ._comparison import plot_comparison, write_csv
+from ._explain import ExplainError, Explanation, as_json, explain_lead, render
 from ._judge import AgencyLoad, PlotOutcome, Summary, judge, summarise
+from ._junit import CaseResult, write_junit
+from ._rundir import RunDirError, read_record, write_run
 from ._timeline import Row, inject_timeline, run_timeline
 
 __all__ = [
     "AgencyLoad",
+    "CaseResult",
     "ExplainError",
     "Explanation",
     "PlotOutcome",
     "Row",
+    "RunDirError",
     "Summary",
     "as_json",
     "explain_lead",
     "inject_timeline",
     "judge",
+    "plot_comparison",
     "read_record",
     "render",
     "run_timeline",
     "summarise",
+    "write_csv",
+    "write_junit",
+    "write_run",
 ]

@@ -13,10 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from tearline.model import (
-    EVENT,
     ActionEvent,
     CaseEvent,
     ConsentEvent,
@@ -25,19 +22,16 @@ from tearline.model import (
     Event,
     InjectEvent,
     PublishEvent,
-    TearlineError,
     TriageEvent,
     human_duration,
     iso,
 )
 
+from ._rundir import RunDirError, read_record
 
-class ExplainError(TearlineError):
-    """The run directory or the lead cannot be explained; ``hint`` says what to do."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
+class ExplainError(RunDirError):
+    """The lead cannot be explained from this run directory; ``hint`` says what to do."""
 
 
 @dataclass
@@ -61,32 +55,6 @@ class Explanation:
     built_from: tuple[str, ...]
     """For an assessment: the leads of the case it was built from."""
     recipients: list[Recipient]
-
-
-def read_record(run_dir: Path) -> list[Event]:
-    """Every event of a run directory's ``record.jsonl``."""
-    path = Path(run_dir) / "record.jsonl"
-    if not Path(run_dir).is_dir():
-        raise ExplainError(
-            f"no such run directory: {run_dir}", "Write one with: tearline run SCENARIO --out DIR"
-        )
-    if not path.is_file():
-        raise ExplainError(
-            f"{run_dir} has no record.jsonl", "Write one with: tearline run SCENARIO --out DIR"
-        )
-    events: list[Event] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            events.append(EVENT.validate_json(line))
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            raise ExplainError(
-                f"{path}:{n}: not a Tearline record event ({first['msg']})",
-                "Was the record written by this version of tearline?",
-            ) from None
-    return events
 
 
 def explain_lead(run_dir: Path, lead: str) -> Explanation:

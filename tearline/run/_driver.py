@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from tearline.model import (
     iso,
 )
 from tearline.policies import Policy, load_policy
-from tearline.report import Summary, judge, summarise
+from tearline.report import Summary, judge, summarise, write_run
 
 from ._world import WORLD, World
 
@@ -64,9 +63,7 @@ class RunResult:
 
     def write(self, out: Path) -> None:
         """Write ``record.jsonl`` and ``summary.json`` into ``out``."""
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "record.jsonl").write_bytes(self.record)
-        (out / "summary.json").write_text(json.dumps(self.summary.model_dump(mode="json"), indent=2) + "\n")
+        write_run(out, self.record, self.summary)
 
 
 class Driver:

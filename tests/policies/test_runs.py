@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tearline import RunConfig, RunResult, Scenario, load_scenario, replay
-from tearline.cli._app import app
+from tearline.cli import app
 from tearline.model._paths import scenario_files
 from tearline.model._record import ConsentEvent, DecisionEvent
 from tearline.model._scenario import ConsentTerms

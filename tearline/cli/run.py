@@ -1,0 +1,172 @@
+"""``tearline run``: replay one scenario under one policy."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tearline.model import RunConfig
+from tearline.report import run_timeline
+from tearline.run import RunResult, replay
+
+from ._common import (
+    Enable,
+    ExcludeDisputed,
+    NamespaceOption,
+    NoiseScale,
+    Policy,
+    Seed,
+    WaitOption,
+    bootstrap_address,
+    clear_errors,
+    err,
+    fail,
+    load,
+    out,
+    run_config,
+)
+
+
+def _replay(
+    config: RunConfig,
+    transport: str,
+    bootstrap: str | None,
+    progress: bool,
+    *,
+    remote: bool = False,
+    namespace: str | None = None,
+    wait: float = 120.0,
+) -> RunResult:
+    scenario = config.scenario
+    span = max(1, scenario.horizon - scenario.start)
+    if transport == "kafka":
+        bootstrap = bootstrap_address(bootstrap)
+
+    async def go(on_step: Callable[[int], None] | None) -> RunResult:
+        if transport == "memory":
+            return await replay(config, on_step=on_step)
+        from tearline.broker import kafka_transport
+        from tearline.run import drive, scoped_replay
+
+        async with kafka_transport(bootstrap) as kafka:
+            if remote:  # the gateway and agencies are services elsewhere: drive the clock
+                return await drive(
+                    config, kafka, namespace=namespace or "tearline", wait=wait, on_step=on_step
+                )
+            return await scoped_replay(
+                config, kafka, namespace=namespace or f"tearline-{config.run_id}", on_step=on_step
+            )
+
+    if not progress:
+        return asyncio.run(go(None))
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[now]}"),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(f"{scenario.id} · {config.policy} · seed {config.seed}", total=span, now="")
+        return asyncio.run(
+            go(lambda t: bar.update(task, completed=t - scenario.start, now=scenario.local(t)))
+        )
+
+
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario name (tearline scenarios list) or a YAML file.")
+    ],
+    policy: Policy = "as-happened",
+    seed: Seed = 1,
+    transport: Annotated[
+        str,
+        typer.Option(
+            help="memory (in-process, no server) or kafka (needs --bootstrap or TEARLINE_KAFKA_BOOTSTRAP)."
+        ),
+    ] = "memory",
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers, HOST:PORT.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write record.jsonl and summary.json here.")
+    ] = None,
+    exclude_disputed: ExcludeDisputed = False,
+    enable: Enable = None,
+    noise_scale: NoiseScale = 1.0,
+    noise: Annotated[
+        bool, typer.Option("--show-noise", help="Include background noise in the timeline.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only outcomes and the digest.")] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote",
+            help="Kafka only: the gateway and agencies run as their own services (tearline broker, "
+            "tearline agency NAME); this process publishes the injects and drives the clock.",
+        ),
+    ] = False,
+    namespace: Annotated[str | None, NamespaceOption] = None,
+    wait: Annotated[float, WaitOption] = 120.0,
+) -> None:
+    """Replay a scenario under one policy; print who learnt what when, the outcome and the digest.
+
+    Example:  tearline run connect-the-dots --policy fusion-centre --seed 7 --out runs/ctd
+    """
+    if transport not in {"memory", "kafka"}:
+        fail(f"unknown transport {transport!r}", hint="Use --transport memory or --transport kafka.")
+    if remote and transport != "kafka":
+        fail("--remote needs --transport kafka", hint="Services in other processes meet on Kafka topics.")
+    with clear_errors():
+        config = run_config(load(scenario), policy, seed, exclude_disputed, enable, noise_scale)
+        result = _replay(
+            config,
+            transport,
+            bootstrap,
+            progress=not quiet and sys.stderr.isatty(),
+            remote=remote,
+            namespace=namespace,
+            wait=wait,
+        )
+    s = config.scenario
+    if not quiet:
+        table = Table(title=f"{s.title} — policy {policy}, seed {seed}", title_justify="left", expand=False)
+        table.add_column("sim time", no_wrap=True)
+        table.add_column("who", no_wrap=True)
+        table.add_column("what")
+        for row in run_timeline(s, result.events, show_noise=noise):
+            table.add_row(s.local(row.at), row.who, row.what, style=row.style or None)
+        out.print(table)
+    print_outcomes(result)
+    if out_dir is not None:
+        result.write(out_dir)
+        out.print(f"wrote {out_dir / 'record.jsonl'} and {out_dir / 'summary.json'}")
+
+
+def print_outcomes(result: RunResult) -> None:
+    sm = result.summary
+    at = result.config.scenario.local
+    for o in sm.outcomes:
+        if o.result == "disrupted" and o.warning_hours is not None:
+            out.print(
+                f"[bold green]DISRUPTED[/] {o.name}: by {o.disrupted_by} at {at(o.disrupted_at or 0)}, "
+                f"[bold]{o.warning_hours:g} hours of warning[/] before the attack",
+                soft_wrap=True,
+            )
+        else:
+            seen = (
+                f" (the dots were joined by {o.detected_by} {o.detection_hours_before:g} h before, but nobody who could act did)"
+                if o.detected_by and o.detection_hours_before is not None
+                else ""
+            )
+            out.print(f"[bold red]ATTACK[/] {o.name} at {at(o.attack_at)}{seen}", soft_wrap=True)
+    out.print(
+        f"leads published {sm.leads_published} (noise {sm.noise_leads}) · released {sm.released} · withheld {sm.withheld}"
+        f" · delayed {sm.delayed} · sanitised {sm.sanitised} · exposure {sm.exposure:g} · false interdictions {sm.false_interdictions}"
+    )
+    if sm.disputed_included:
+        out.print(
+            f"disputed injects included: {', '.join(sm.disputed_included)} (drop them with --exclude-disputed)"
+        )
+    out.print(f"digest {result.digest}")

@@ -1,0 +1,66 @@
+"""``tearline broker`` and ``tearline agency``: the services of a distributed run on Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from tearline.broker import GATEWAY, kafka_transport
+from tearline.run import serve
+
+from ._common import (
+    EXIT_RUNTIME,
+    Bootstrap,
+    NamespaceOption,
+    ServiceWaitOption,
+    bootstrap_address,
+    clear_errors,
+    err,
+    fail,
+)
+
+
+def _serve(name: str, bootstrap: str | None, namespace: str, wait: float | None) -> None:
+    address = bootstrap_address(bootstrap)
+
+    async def go() -> tuple[str, str, int]:
+        async with kafka_transport(address, client_id=f"tearline-{name}") as kafka:
+            served = await serve(name, kafka, namespace=namespace, wait=wait)
+            return served.reason, served.detail, served.windows
+
+    with clear_errors():
+        reason, detail, windows = asyncio.run(go())
+    if reason != "finished":
+        fail(f"{name}: the driver aborted the run after {windows} windows: {detail}", code=EXIT_RUNTIME)
+    err.print(f"{name}: run finished after {windows} windows")
+
+
+def broker_service(
+    bootstrap: Bootstrap = None,
+    namespace: Annotated[str, NamespaceOption] = "tearline",
+    wait: Annotated[float | None, ServiceWaitOption] = None,
+) -> None:
+    """The release gateway as a service: joins the run a driver announces, applies its policy to every lead.
+
+    Waits for a driver (tearline run SCENARIO --transport kafka --remote), rebuilds and resumes if the run is under way (a restart), exits when the run ends.
+
+    Example:  tearline broker --bootstrap 127.0.0.1:9092
+    """
+    _serve(GATEWAY, bootstrap, namespace, wait)
+
+
+def agency_service(
+    name: Annotated[str, typer.Argument(help="The agency's id in the scenario (e.g. NSS).")],
+    bootstrap: Bootstrap = None,
+    namespace: Annotated[str, NamespaceOption] = "tearline",
+    wait: Annotated[float | None, ServiceWaitOption] = None,
+) -> None:
+    """One agency as a service: triages what it receives, links, acts, publishes its leads.
+
+    Waits for a driver (tearline run SCENARIO --transport kafka --remote), rebuilds and resumes if the run is under way (a restart), exits when the run ends.
+
+    Example:  tearline agency NSS --bootstrap 127.0.0.1:9092
+    """
+    _serve(name, bootstrap, namespace, wait)
