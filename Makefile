@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench kafka-start kafka-stop clean
+.PHONY: setup browser demo test lint bench kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Debian's headless Chromium for the browser tests (installed with apt-get when missing).
+browser:
+	scripts/chromium >/dev/null
 
 demo: setup
 	$(BIN)/tearline run connect-the-dots --policy siloed --seed 1
@@ -25,7 +29,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint browser
 	$(BIN)/tearline check --junit build/check-junit.xml
 	$(BIN)/pytest --junitxml=build/pytest-junit.xml
 
