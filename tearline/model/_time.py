@@ -19,6 +19,13 @@ MINUTE = 60
 HOUR = 3600
 DAY = 86400
 
+EARLIEST = -2_208_988_800
+"""1900-01-01T00:00:00Z: the earliest sim time accepted."""
+LATEST = 4_102_444_800
+"""2100-01-01T00:00:00Z: the latest sim time accepted."""
+LONGEST = 100 * 365 * DAY
+"""The longest duration accepted (a century)."""
+
 _SHORT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT = {"s": 1, "m": MINUTE, "h": HOUR, "d": DAY, "w": 7 * DAY}
 _ISO_DURATION = re.compile(
@@ -26,12 +33,18 @@ _ISO_DURATION = re.compile(
 )
 
 
+def _in_range(t: int) -> SimTime:
+    if not EARLIEST <= t < LATEST:
+        raise ValueError("times must fall between 1900-01-01 and 2100-01-01 (UTC)")
+    return t
+
+
 def parse_time(value: Any) -> SimTime:
-    """Parse an ISO 8601 date-time with an explicit offset (or ``Z``) into sim time."""
+    """Parse an ISO 8601 date-time with an explicit offset (or ``Z``) into sim time (1900–2100)."""
     if isinstance(value, bool):
         raise ValueError("expected a date-time such as 2008-11-26T20:30+05:30, got a boolean")
     if isinstance(value, int):
-        return value
+        return _in_range(value)
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str):
@@ -46,11 +59,18 @@ def parse_time(value: Any) -> SimTime:
         raise ValueError(
             f"{value!r} has no UTC offset; add one, e.g. {dt.isoformat(timespec='minutes')}+00:00"
         )
-    return int(dt.timestamp())
+    return _in_range(int(dt.timestamp()))
 
 
 def parse_duration(value: Any) -> int:
-    """Parse ``PT6H``, ``P2D``, ``6h``, ``30m``, ``2d`` or an integer number of seconds."""
+    """Parse ``PT6H``, ``P2D``, ``6h``, ``30m``, ``2d`` or an integer number of seconds (up to a century)."""
+    seconds = _parse_duration(value)
+    if seconds > LONGEST:
+        raise ValueError(f"{value!r} is longer than a century")
+    return seconds
+
+
+def _parse_duration(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 6h or PT6H, got a boolean")
     if isinstance(value, int):

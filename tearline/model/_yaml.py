@@ -1,4 +1,10 @@
-"""YAML input with line numbers, and pydantic errors turned into (field, reason, line)."""
+"""YAML input with line numbers, and pydantic errors turned into (field, reason, line).
+
+Every input file goes through :func:`read`, which is bounded: a file larger than :data:`MAX_BYTES`,
+nested deeper than :data:`MAX_DEPTH`, or holding more than :data:`MAX_NODES` values once its aliases are
+expanded (a "billion laughs" file is a few hundred bytes) is refused with a located problem, as are
+invalid UTF-8 and duplicate keys. Nothing in a file can make reading it crash or hang.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,13 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+MAX_BYTES = 4_000_000
+"""The largest input file read (the bundled scenarios are under 50 kB)."""
+MAX_DEPTH = 64
+"""The deepest nesting of mappings and sequences accepted."""
+MAX_NODES = 200_000
+"""The most values a file may hold, counting each use of an alias in full."""
+
 M = TypeVar("M", bound=BaseModel)
 Locator = Callable[[Sequence[int | str]], int | None]
 
@@ -37,12 +50,106 @@ def field_path(loc: Sequence[int | str]) -> str:
     return out or "(top level)"
 
 
+def _text(path: Path) -> str:
+    """The file as text, or a located problem: missing, too large, not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(str(path), [Problem("(file)", f"cannot read: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(
+            str(path), [Problem("(file)", f"{len(raw):,} bytes is larger than the {MAX_BYTES:,} accepted")]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            str(path), [Problem("(file)", f"not UTF-8 text (byte {exc.start}: {exc.reason})", line)]
+        ) from None
+
+
+def _check_shape(text: str, path: Path) -> None:
+    """Refuse, before anything is built, nesting deeper than MAX_DEPTH (the composer recurses)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise ScenarioError(
+                    str(path), [Problem("(yaml)", f"nested deeper than {MAX_DEPTH} levels", line)]
+                )
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
+def _check_node(node: yaml.Node, path: Path) -> None:
+    """Refuse duplicate keys, and more than MAX_NODES values with every alias expanded."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        # Aliases are the same node object used twice; memoise by identity so a bomb costs nothing
+        # to measure, and stop as soon as the total passes the bound.
+        if id(n) in sizes:
+            return sizes[id(n)]
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for k, v in n.value:
+                key = getattr(k, "value", None)
+                if isinstance(k, yaml.ScalarNode) and key in seen:
+                    raise ScenarioError(
+                        str(path),
+                        [
+                            Problem(
+                                str(key),
+                                f"duplicate key (first on line {seen[key]}); a later value would "
+                                "silently replace the earlier one",
+                                k.start_mark.line + 1,
+                            )
+                        ],
+                    )
+                if isinstance(k, yaml.ScalarNode):
+                    seen[key] = k.start_mark.line + 1
+                total += size(k) + size(v)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(n, yaml.SequenceNode):
+            for v in n.value:
+                total += size(v)
+                if total > MAX_NODES:
+                    break
+        sizes[id(n)] = total
+        if total > MAX_NODES:
+            raise ScenarioError(
+                str(path),
+                [
+                    Problem(
+                        "(yaml)",
+                        f"more than {MAX_NODES:,} values once aliases are expanded (an alias bomb?)",
+                        n.start_mark.line + 1,
+                    )
+                ],
+            )
+        return total
+
+    size(node)
+
+
 def read(path: Path) -> tuple[Any, Locator]:
     """Parse a YAML file; return its data and a function mapping a field path to a line."""
-    text = path.read_text(encoding="utf-8")
+    text = _text(path)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        _check_shape(text, path)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_node(node, path)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -74,7 +74,7 @@ def explain_lead(run_dir: Path, lead: str) -> Explanation:
     if summary.is_file():
         try:
             policy = json.loads(summary.read_text(encoding="utf-8")).get("policy")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             policy = None
     inject = next((e for e in events if isinstance(e, InjectEvent) and e.lead == lead), None)
     publish = next((e for e in events if isinstance(e, PublishEvent) and e.lead == lead), None)

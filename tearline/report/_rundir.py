@@ -37,11 +37,11 @@ def read_record(run_dir: Path) -> list[Event]:
     if not path.is_file():
         raise RunDirError(f"{run_dir} has no record.jsonl", "Write one with: tearline run SCENARIO --out DIR")
     events: list[Event] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    for n, raw in enumerate(path.read_bytes().splitlines(), 1):
+        if not raw.strip():
             continue
         try:
-            events.append(EVENT.validate_json(line))
+            events.append(EVENT.validate_json(raw))
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             raise RunDirError(
