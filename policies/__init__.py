@@ -2,12 +2,13 @@
 
 Every policy implements :class:`Policy`; :func:`load_policy` builds one from a name such as
 ``bilateral`` or ``fusion-centre:centre=joint-ct``, or from a YAML policy file. Policies combine
-by XACML's algorithms (:class:`Composite`); ``docs/policies.md`` states every rule's semantics.
+by XACML's algorithms (:class:`Composite`, built from :class:`Policy` objects; the registry builds
+the members a spec names); ``docs/policies.md`` states every rule's semantics.
 """
 
 from ._base import BasePolicy, Ledger, Policy, PolicyContext, Route
 from ._compose import ALGORITHMS, Composite, combine
-from ._data import LintReport, RuleSet, lint, policy_from_data
+from ._lint import LintReport
 from ._registry import (
     BUILTIN,
     COMBINATORS,
@@ -15,9 +16,14 @@ from ._registry import (
     PolicyInfo,
     available,
     build_policy,
+    lint,
     load_policy,
     parse_spec,
+    policy_from_data,
+    policy_options,
+    read_policy,
 )
+from ._ruleset import RuleSet
 
 __all__ = [
     "ALGORITHMS",
@@ -40,4 +46,6 @@ __all__ = [
     "load_policy",
     "parse_spec",
     "policy_from_data",
+    "policy_options",
+    "read_policy",
 ]

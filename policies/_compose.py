@@ -25,7 +25,7 @@ its ``reason`` adds which algorithm chose it and why.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypedDict
 
 from tearline.model import Decision, Lead, PolicyError, Scenario, combine_transforms
 
@@ -149,6 +149,12 @@ class Composite(BasePolicy):
     ) -> None:
         if not members:
             raise PolicyError(f"{name or algorithm}: a composition needs at least one member policy")
+        for m in members:
+            if not isinstance(m, Policy):
+                raise PolicyError(
+                    f"{name or algorithm}: member {m!r} is not a policy; build it first "
+                    "(tearline.policies.load_policy)"
+                )
         self.algorithm = algorithm
         self.members = tuple(members)
         self.labels = _labels(self.members)
@@ -170,33 +176,15 @@ class Composite(BasePolicy):
         return f"<policy {self.name}: {self.summary}>"
 
 
-def _from_spec(algorithm: Algorithm, of: opt.Option, default: opt.Option, delays: opt.Option) -> Composite:
-    from ._registry import load_policy
-
-    specs = opt.items(algorithm, "of", of)
-    if not specs:
-        raise PolicyError(
-            f"{algorithm}: say which policies to combine, e.g. --policy '{algorithm}:of=bilateral+tlp+releasability' "
-            "(members with several options: write a policy file, see docs/policies.md)"
-        )
-    return Composite(
-        algorithm,
-        [load_policy(s) for s in specs],
-        default=opt.choice(algorithm, "default", default, opt.DEFAULTS),
-        delays=opt.choice(algorithm, "delays", delays, DELAYS),
-    )
-
-
 class DenyOverrides(Composite):
     """Combinator: any withhold wins; release only if every applicable member releases."""
 
     summary = "Combinator: withhold if any member withholds (needs of=A+B+...)."
 
     def __init__(
-        self, of: opt.Option = None, default: opt.Option = "withhold", delays: opt.Option = "max"
+        self, of: Sequence[Policy], default: opt.Option = "withhold", delays: opt.Option = "max"
     ) -> None:
-        c = _from_spec("deny-overrides", of, default, delays)
-        super().__init__(c.algorithm, c.members, default=c.default, delays=c.delays)
+        super().__init__("deny-overrides", of, **_options("deny-overrides", default, delays))
 
 
 class PermitOverrides(Composite):
@@ -205,10 +193,9 @@ class PermitOverrides(Composite):
     summary = "Combinator: release if any member releases (needs of=A+B+...)."
 
     def __init__(
-        self, of: opt.Option = None, default: opt.Option = "withhold", delays: opt.Option = "max"
+        self, of: Sequence[Policy], default: opt.Option = "withhold", delays: opt.Option = "max"
     ) -> None:
-        c = _from_spec("permit-overrides", of, default, delays)
-        super().__init__(c.algorithm, c.members, default=c.default, delays=c.delays)
+        super().__init__("permit-overrides", of, **_options("permit-overrides", default, delays))
 
 
 class FirstApplicable(Composite):
@@ -217,10 +204,22 @@ class FirstApplicable(Composite):
     summary = "Combinator: the first member that applies decides (needs of=A+B+...)."
 
     def __init__(
-        self, of: opt.Option = None, default: opt.Option = "withhold", delays: opt.Option = "max"
+        self, of: Sequence[Policy], default: opt.Option = "withhold", delays: opt.Option = "max"
     ) -> None:
-        c = _from_spec("first-applicable", of, default, delays)
-        super().__init__(c.algorithm, c.members, default=c.default, delays=c.delays)
+        super().__init__("first-applicable", of, **_options("first-applicable", default, delays))
+
+
+class _Options(TypedDict):
+    default: opt.Default
+    delays: Delays
+
+
+def _options(algorithm: Algorithm, default: opt.Option, delays: opt.Option) -> _Options:
+    """A combinator's ``default`` and ``delays`` options, checked (from a spec they arrive as strings)."""
+    return {
+        "default": opt.choice(algorithm, "default", default, opt.DEFAULTS),
+        "delays": opt.choice(algorithm, "delays", delays, DELAYS),
+    }
 
 
 class Only(BasePolicy):

@@ -1,7 +1,7 @@
 """Policy options: parse what a spec (``name:key=value``) or a policy file gives, with clear errors.
 
 From a spec every option arrives as a string; from a YAML policy file it may arrive as a list,
-a number or a boolean. Each helper accepts both. Lists in a spec are joined with ``+``
+a number. Each helper accepts both. Lists in a spec are joined with ``+``
 (``community=IN+US``), because ``,`` separates options.
 """
 
@@ -29,8 +29,16 @@ S = TypeVar("S", bound=str)
 IDENTIFIER_KINDS: tuple[IdentifierKind, ...] = get_args(IdentifierKind)
 
 
-def _bad(policy: str, option: str, value: object, expected: str) -> PolicyError:
-    return PolicyError(f"{policy}: option {option}={value!r} is not {expected}")
+class OptionError(PolicyError):
+    """One option of a policy is wrong; ``option`` names it, so a policy file can point at its line."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def _bad(policy: str, option: str, value: object, expected: str) -> OptionError:
+    return OptionError(f"{policy}: option {option}={value!r} is not {expected}", option)
 
 
 def items(policy: str, option: str, value: Option) -> tuple[str, ...]:
@@ -56,8 +64,9 @@ def choices(policy: str, option: str, value: Option, allowed: Collection[S]) -> 
     out = items(policy, option, value)
     wrong = [v for v in out if v not in allowed]
     if wrong:
-        raise PolicyError(
-            f"{policy}: option {option}: unknown {', '.join(map(repr, wrong))} (allowed: {', '.join(allowed)})"
+        raise OptionError(
+            f"{policy}: option {option}: unknown {', '.join(map(repr, wrong))} (allowed: {', '.join(allowed)})",
+            option,
         )
     return cast(tuple[S, ...], out)
 
@@ -91,14 +100,6 @@ def number(policy: str, option: str, value: Option, *, minimum: float = 0.0) -> 
     if out < minimum:
         raise _bad(policy, option, value, f"a number ≥ {minimum:g}")
     return out
-
-
-def boolean(policy: str, option: str, value: Option) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "yes", "1", "on", "false", "no", "0", "off"}:
-        return value.lower() in {"true", "yes", "1", "on"}
-    raise _bad(policy, option, value, "true or false")
 
 
 def identifier_kinds(policy: str, option: str, value: Option) -> tuple[IdentifierKind, ...]:

@@ -1,19 +1,32 @@
-"""Finding policies: the built-ins, and plugins registered under the ``tearline.policies`` entry point."""
+"""Finding and building policies: the built-ins, plugins registered under the ``tearline.policies``
+entry point, and policy files.
+
+This is the one place that reads policy specs (``deny-overrides:of=bilateral+tlp``,
+``tearline:then=bilateral``): options that take policies are built here, members first, and
+handed to the factory as :class:`Policy` objects. Policy files are compiled with this module's
+resolver, so their members are found the same way.
+"""
 
 from __future__ import annotations
 
 import importlib.metadata
 import inspect
 import warnings
-from collections.abc import Callable, Mapping
+from collections import abc
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from tearline.model import PolicyError
+from tearline.model import PolicyError, Scenario
 
+from . import _options as opt
 from ._base import Policy
 from ._compose import DenyOverrides, FirstApplicable, PermitOverrides
+from ._lint import LintReport
+from ._loader import from_data, lint_file, read_file
 from .approval_delay import ApprovalDelay
 from .as_happened import AsHappened
 from .bilateral import Bilateral
@@ -126,16 +139,20 @@ def load_policy(spec: str, data: Mapping[str, Any] | None = None) -> Policy:
     ``data`` is that file's parsed content when the caller already read it. Unknown names and
     options get an error that lists the valid ones.
     """
-    if data is not None or spec.endswith((".yaml", ".yml")):
-        from ._data import load_file, policy_from_data
-
-        return policy_from_data(data, source=spec) if data is not None else load_file(Path(spec))
+    if data is not None:
+        return policy_from_data(data, source=spec)
+    if spec.endswith((".yaml", ".yml")):
+        return read_policy(Path(spec))[1]
     name, options = parse_spec(spec)
     return build_policy(name, options)
 
 
 def build_policy(name: str, options: Mapping[str, object]) -> Policy:
-    """The policy ``name`` with ``options`` (strings from a spec, or YAML values from a file)."""
+    """The policy ``name`` with ``options`` (strings from a spec, YAML values from a file, or built policies).
+
+    Options that take policies (see :func:`policy_options`) are built here first, from specs
+    (``of=bilateral+tlp``, ``then=bilateral``), so every factory receives :class:`Policy` objects.
+    """
     known = _all()
     if name not in known:
         raise PolicyError(
@@ -146,11 +163,100 @@ def build_policy(name: str, options: Mapping[str, object]) -> Policy:
     for key in options:
         if key not in params:
             allowed = ", ".join(p for p in params) or "none"
-            raise PolicyError(f"policy {name!r} has no option {key!r} (options: {allowed})")
+            raise opt.OptionError(f"policy {name!r} has no option {key!r} (options: {allowed})", key)
+    takes = policy_options(factory)
+    for key, arity in takes.items():
+        if arity == "many" and key not in options and params[key].default is inspect.Parameter.empty:
+            raise _say_which(name, key)
+    built = {k: _policies(name, k, v, takes[k]) if k in takes else v for k, v in options.items()}
     try:
-        policy = factory(**options)
+        policy = factory(**built)
     except (TypeError, ValueError) as exc:
         raise PolicyError(f"policy {name!r}: {exc}") from None
     if not isinstance(policy, Policy):
         raise PolicyError(f"policy {name!r} does not implement the Policy protocol (decide, enables)")
     return policy
+
+
+PolicyArity = Literal["one", "many"]
+
+
+@cache
+def policy_options(factory: Factory) -> dict[str, PolicyArity]:
+    """The options of ``factory`` that take policies: annotated ``Policy`` (one, or ``None``) or
+    ``Sequence[Policy]`` (many). A plugin composes other policies the same way."""
+    try:
+        params = inspect.signature(factory, eval_str=True).parameters
+    except Exception:  # annotations a plugin cannot resolve at run time: it takes no policies
+        return {}
+    out: dict[str, PolicyArity] = {}
+    for key, p in params.items():
+        arity = _arity(p.annotation)
+        if arity is not None:
+            out[key] = arity
+    return out
+
+
+def _arity(hint: object) -> PolicyArity | None:
+    alternatives = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
+    for h in alternatives:
+        if h is Policy:
+            return "one"
+        if get_origin(h) in (abc.Sequence, list, tuple) and get_args(h)[:1] == (Policy,):
+            return "many"
+    return None
+
+
+def _say_which(name: str, key: str) -> PolicyError:
+    return PolicyError(
+        f"{name}: say which policies to combine, e.g. --policy '{name}:{key}=bilateral+tlp+releasability' "
+        "(members with several options: write a policy file, see docs/policies.md)"
+    )
+
+
+def _policies(name: str, key: str, value: object, arity: PolicyArity) -> Policy | tuple[Policy, ...] | None:
+    """An option that takes policies, built: specs (``A+B`` or a list of them) or policies as they are."""
+
+    def one(v: object) -> Policy:
+        if isinstance(v, Policy):
+            return v
+        if not (isinstance(v, str) and v.strip()):
+            raise opt.OptionError(f"{name}: option {key}={v!r} is not a policy name", key)
+        try:
+            return load_policy(v.strip())
+        except PolicyError as exc:
+            raise opt.OptionError(f"{name}: option {key}: {exc}", key) from None
+
+    if arity == "one":
+        return None if value is None else one(value)
+    if isinstance(value, str):
+        members = tuple(one(s) for s in opt.items(name, key, value))
+    elif isinstance(value, Sequence):
+        members = tuple(one(v) for v in value)
+    else:
+        members = (one(value),)
+    if not members:
+        raise opt.OptionError(str(_say_which(name, key)), key)
+    return members
+
+
+def _resolve(spec: str, options: Mapping[str, object] | None) -> Policy:
+    """How a policy file's members are built: a spec, or a name with options (YAML values)."""
+    return load_policy(spec) if options is None else build_policy(spec, options)
+
+
+def lint(path: Path, scenario: Scenario | None = None) -> LintReport:
+    """Check a policy file: YAML, fields, policy names, groups; with a scenario, its agencies too."""
+    return lint_file(Path(path), _resolve, scenario)
+
+
+def read_policy(path: Path) -> tuple[dict[str, Any], Policy]:
+    """A policy file's data (as read, for a :class:`~tearline.model.RunConfig`) and its policy.
+
+    Raises :class:`PolicyError` listing every problem as ``file:line: field: problem``."""
+    return read_file(Path(path), _resolve)
+
+
+def policy_from_data(data: object, source: str = "(policy data)") -> Policy:
+    """The policy parsed policy data describes; a :class:`PolicyError` listing every problem if not."""
+    return from_data(data, source, _resolve)

@@ -17,7 +17,8 @@ for it; NATO and EU liaison use the same practice). Every copy:
 Standing alone it releases such a copy to every agency after ``delay`` (default 0: writing the
 tearline is assumed done with the report). With ``then=POLICY`` it asks that policy about the
 *copy* instead — e.g. ``tearline:then=bilateral`` sends a tearline wherever a treaty covers the
-copy's downgraded level.
+copy's downgraded level. (In Python ``then`` is a built policy: ``TearlineCopy(then=Bilateral())``;
+the registry builds it from the name in a spec.)
 """
 
 from __future__ import annotations
@@ -50,20 +51,18 @@ class TearlineCopy(BasePolicy):
         drop: opt.Option = None,
         selectors: opt.Option = "drop-sigint",
         delay: opt.Option = "0",
-        then: opt.Option = None,
+        then: Policy | None = None,
     ) -> None:
         self.downgrade_to = opt.level(self.name, "downgrade_to", downgrade_to)
         self.keep = opt.identifier_kinds(self.name, "keep", keep) if keep is not None else None
         self.drop = opt.identifier_kinds(self.name, "drop", drop)
         self.selectors = opt.choice(self.name, "selectors", selectors, ("keep", "drop", "drop-sigint"))
         self.delay = opt.duration(self.name, "delay", delay)
-        self.then: Policy | None = None
-        if then is not None:
-            if not isinstance(then, str):
-                raise PolicyError(f"{self.name}: option then={then!r} is not a policy name")
-            from ._registry import load_policy
-
-            self.then = load_policy(then)
+        if then is not None and not isinstance(then, Policy):
+            raise PolicyError(
+                f"{self.name}: option then={then!r} is not a policy; build it first (tearline.policies.load_policy)"
+            )
+        self.then = then
 
     def enables(self, scenario: Scenario) -> frozenset[str]:
         return self.then.enables(scenario) if self.then is not None else frozenset()

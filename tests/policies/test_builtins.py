@@ -9,6 +9,7 @@ from tearline.model._decision import forward
 from tearline.model._time import DAY, HOUR
 from tearline.policies import BUILTIN, available, load_policy
 from tearline.policies.approval_delay import ApprovalDelay
+from tearline.policies.bilateral import Bilateral
 from tearline.policies.embargo import Embargo
 from tearline.policies.eu_sis import EuSis
 from tearline.policies.misp import MispDistribution
@@ -203,11 +204,11 @@ class TestTearline:
     def test_then_asks_another_policy_about_the_copy(self) -> None:
         original = lead(level="SECRET")
         assert load_policy("bilateral").decide(original, route("IB", "CIA"), ctx()).action == "withhold"
-        d = TearlineCopy(then="bilateral").decide(original, route("IB", "CIA"), ctx())
+        d = TearlineCopy(then=Bilateral()).decide(original, route("IB", "CIA"), ctx())
         assert d.action == "release" and d.delay == 2 * DAY and d.rule == "tearline then bilateral: IN-US"
         assert d.trail and d.transforms[0].kind == "tearline"
         assert (
-            TearlineCopy(then="bilateral").decide(original, route("IB", "BEPOL"), ctx()).action == "withhold"
+            TearlineCopy(then=Bilateral()).decide(original, route("IB", "BEPOL"), ctx()).action == "withhold"
         )
 
 

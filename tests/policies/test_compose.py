@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tearline import Decision, Lead, SisAlert, Tearline
+from tearline import Decision, Lead, PolicyError, SisAlert, Tearline
 from tearline.model._decision import combine_transforms
-from tearline.policies import Composite, load_policy
+from tearline.policies import Composite, build_policy, load_policy, policy_options
 from tearline.policies._base import BasePolicy, PolicyContext, Route
-from tearline.policies._compose import Only
+from tearline.policies._compose import DenyOverrides, FirstApplicable, Only
+from tearline.policies.approval_delay import ApprovalDelay
+from tearline.policies.bilateral import Bilateral
+from tearline.policies.releasability import Releasability
+from tearline.policies.tearline_copy import TearlineCopy
+from tearline.policies.tlp import Tlp
 from tests.policies.world import WORLD, ctx, lead, route, world
 
 RELEASE = Decision.release("r", "releases", delay=3600)
@@ -150,3 +155,57 @@ class TestBuiltFromSpecs:
         p = load_policy(f"{algorithm}:of=siloed+tlp+embargo")
         d = p.decide(lead(tlp="CLEAR"), route("IB", "RAW"), ctx())
         assert len(d.trail) == 3 and d.rule and d.reason
+
+
+class TestPoliciesTakePolicies:
+    def test_a_combinator_built_from_policies_equals_the_spec(self) -> None:
+        """DenyOverrides(of=[...]) with built members decides as the registry's spec does."""
+        built = DenyOverrides([Bilateral(), Releasability(), ApprovalDelay()])
+        spec = load_policy("deny-overrides:of=bilateral+releasability+approval-delay")
+        for one in (lead(level="CONFIDENTIAL", rel_to=("US",)), lead(noforn=True), lead(level="SECRET")):
+            assert built.decide(one, route("IB", "CIA"), ctx()) == spec.decide(one, route("IB", "CIA"), ctx())
+
+    @pytest.mark.parametrize(
+        "make",
+        [
+            lambda: Composite("deny-overrides", ["bilateral"]),  # type: ignore[list-item]
+            lambda: FirstApplicable(["bilateral", Tlp()]),  # type: ignore[list-item]
+            lambda: TearlineCopy(then="bilateral"),  # type: ignore[arg-type]
+        ],
+        ids=["composite", "combinator", "tearline-then"],
+    )
+    def test_a_name_where_a_policy_belongs_is_a_clear_error(self, make: object) -> None:
+        """A policy name handed to a constructor is refused: only the registry reads names."""
+        with pytest.raises(PolicyError, match="'bilateral' is not a policy; build it first"):
+            make()  # type: ignore[operator]
+
+    def test_build_policy_takes_built_members_and_specs_alike(self) -> None:
+        tlp = Tlp(community="IN+US")
+        p = build_policy("permit-overrides", {"of": [tlp, "bilateral"], "delays": "min"})
+        assert isinstance(p, Composite) and p.members[0] is tlp and p.labels == ["tlp", "bilateral"]
+        t = build_policy("tearline", {"then": Bilateral()})
+        assert isinstance(t, TearlineCopy) and isinstance(t.then, Bilateral)
+
+    def test_only_the_options_annotated_as_policies_take_them(self) -> None:
+        assert policy_options(DenyOverrides) == {"of": "many"}
+        assert policy_options(TearlineCopy) == {"then": "one"}
+        assert policy_options(Tlp) == {}
+
+    @pytest.mark.parametrize(
+        ("spec", "message"),
+        [
+            ("first-applicable", "say which policies to combine"),
+            ("first-applicable:of=", "say which policies to combine"),
+            ("deny-overrides:of=tlp+bilaterl", "option of: unknown policy 'bilaterl'"),
+            ("tearline:then=nobody", "option then: unknown policy 'nobody'"),
+        ],
+    )
+    def test_spec_errors_name_the_option(self, spec: str, message: str) -> None:
+        with pytest.raises(PolicyError, match=message):
+            load_policy(spec)
+
+    def test_nested_specs_build_inside_out(self) -> None:
+        p = load_policy("first-applicable:of=tearline:then=bilateral+siloed")
+        assert isinstance(p, Composite)
+        first = p.members[0]
+        assert isinstance(first, TearlineCopy) and isinstance(first.then, Bilateral)

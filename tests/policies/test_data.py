@@ -172,6 +172,10 @@ class TestLint:
             ("policy: x\nrules: [{name: a, match: {time: {after: soon}}, action: release}]\n", 2, "'soon' is not a time"),
             ("rules: [{name: a, action: release}]\n", None, "name the policy"),
             ("policy: x\nrules: [\n", 3, "not valid YAML"),
+            ("policy: x\ncombine: deny-overrides\nmembers:\n  - use: tlp\n    options:\n      clients: sometimes\n",
+             6, "option clients='sometimes' is not one of"),
+            ("policy: x\ncombine: deny-overrides\nmembers:\n  - use: first-applicable\n    options:\n"
+             "      delays: max\n      of: [tlp, tearline:then=bilaterl]\n", 7, "option of: tearline: option then: unknown policy 'bilaterl'"),
         ],
     )  # fmt: skip
     def test_errors_name_the_line_and_the_fix(

@@ -20,7 +20,8 @@ from tearline.model._decision import forward
 from tearline.model._scenario import AgencyKind
 from tearline.policies import BUILTIN, Composite, Policy, RuleSet, combine, load_policy
 from tearline.policies._base import BasePolicy, PolicyContext, Route
-from tearline.policies._data import Rule
+from tearline.policies._schema import Rule
+from tearline.policies.bilateral import Bilateral
 from tearline.policies.releasability import Releasability
 from tearline.policies.siloed import Siloed
 from tearline.policies.tearline_copy import TearlineCopy
@@ -229,7 +230,7 @@ class TestInvariants:
         deny_never_adds(_deny_overrides)()
 
     @pytest.mark.parametrize(
-        "make", [TearlineCopy, lambda: TearlineCopy(then="bilateral")], ids=["plain", "then"]
+        "make", [TearlineCopy, lambda: TearlineCopy(then=Bilateral())], ids=["plain", "then"]
     )
     def test_tearline_always_sanitises(self, make: Callable[[], Policy]) -> None:
         copy_hides_source(make, always=True)()
@@ -238,7 +239,7 @@ class TestInvariants:
         "make",
         [
             TearlineCopy,
-            lambda: TearlineCopy(then="bilateral", downgrade_to="CONFIDENTIAL", keep="person+venue"),
+            lambda: TearlineCopy(then=Bilateral(), downgrade_to="CONFIDENTIAL", keep="person+venue"),
             lambda: load_policy(f"eu-sis:members=AA+BB+CC,kinds={ALL_KINDS}"),
             lambda: load_policy(str(EXAMPLES / "liaison-rules.yaml")),
             lambda: load_policy("permit-overrides:of=tearline+eu-sis+bilateral"),

@@ -34,6 +34,56 @@ class AlwaysShare:
         return frozenset()
 '''
 
+UNANIMOUS = '''
+"""``unanimous``: a test plugin that composes other policies: release only if every member releases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tearline import Decision
+from tearline.policies import Policy
+
+
+class Unanimous:
+    name = "unanimous"
+    summary = "Test plugin: release only if every member releases."
+
+    def __init__(self, of: Sequence[Policy]) -> None:
+        self.members = tuple(of)
+
+    def decide(self, lead, route, ctx):
+        verdicts = [m.decide(lead, route, ctx) for m in self.members]
+        if all(v.action == "release" for v in verdicts):
+            return Decision.release("unanimous", "every member releases")
+        return Decision.withhold("unanimous", "a member does not release")
+
+    def enables(self, scenario):
+        return frozenset()
+'''
+
+TAKES_NAMES = '''
+"""``takes-names``: annotations that do not resolve at run time; its options stay as written."""
+
+from __future__ import annotations
+
+from tearline import Decision
+
+
+class TakesNames:
+    name = "takes-names"
+    summary = "Test plugin: keeps a name it is given."
+
+    def __init__(self, other: Unresolvable = "bilateral") -> None:
+        self.other = other
+
+    def decide(self, lead, route, ctx):
+        return Decision.withhold("takes-names", f"only names {self.other}")
+
+    def enables(self, scenario):
+        return frozenset()
+'''
+
 
 def distribution(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
     info = root / f"{name.replace('-', '_')}-0.1.dist-info"  # as wheels name it
@@ -104,3 +154,25 @@ class TestPlugins:
         assert infos["always-share"].origin in {"tearline-one", "tearline-two"}
         with pytest.warns(UserWarning, match="duplicates"):
             assert load_policy("tlp").decide(lead(tlp="RED"), route("IB", "CIA"), ctx()).action == "withhold"
+
+    def test_a_plugin_that_takes_policies_gets_them_built(self, plugin_dir: Path) -> None:
+        """An option annotated Sequence[Policy] receives built policies, plugins among them."""
+        distribution(
+            plugin_dir,
+            "tearline-share",
+            {"always-share": "share_plugin:AlwaysShare", "unanimous": "unanimous_plugin:Unanimous"},
+            {"share_plugin": PLUGIN, "unanimous_plugin": UNANIMOUS},
+        )
+        p = load_policy("unanimous:of=always-share+releasability")
+        assert [m.name for m in p.members] == ["always-share", "releasability"]  # type: ignore[attr-defined]
+        assert p.decide(lead(), route("IB", "CIA"), ctx()).action == "release"
+        assert p.decide(lead(noforn=True), route("IB", "CIA"), ctx()).action == "withhold"
+
+    def test_annotations_that_do_not_resolve_leave_options_as_written(self, plugin_dir: Path) -> None:
+        distribution(
+            plugin_dir,
+            "tearline-names",
+            {"takes-names": "names_plugin:TakesNames"},
+            {"names_plugin": TAKES_NAMES},
+        )
+        assert load_policy("takes-names:other=tlp").other == "tlp"  # type: ignore[attr-defined]
