@@ -110,6 +110,78 @@ class TestMalformedScenario:
         assert "unknown policy" in result.output
 
 
+MALFORMED_POLICY = {
+    "bad YAML syntax": (
+        "policy: broken\ncombine: deny-overrides\nmembers:\n  - bilateral\n"
+        "  - {use: tlp, options: {community: [IN, US]}\ndelays: max\n",
+        6,
+        "(yaml)",
+        "not valid YAML",
+    ),
+    "unknown field": (
+        "policy: broken\nrules:\n  - name: home\n    match: {domestic: true}\n    action: release\n"
+        "    colour: red\n",
+        6,
+        "rules[0].colour",
+        "unknown field",
+    ),
+    "unknown policy inside of": (
+        "policy: broken\ncombine: first-applicable\nmembers:\n  - releasability\n  - use: deny-overrides\n"
+        "    options:\n      of: [bilateral, tlp, bilaterl]\n",
+        7,
+        "members[1].options.of",
+        "unknown policy 'bilaterl'",
+    ),
+}
+
+
+class TestMalformedPolicyFile:
+    @pytest.mark.parametrize("case", sorted(MALFORMED_POLICY))
+    def test_run_names_file_line_field_and_problem(self, tmp_path: Path, case: str) -> None:
+        """``run -p FILE.yaml`` reports a bad policy file as ``file:line: field: problem``, exit 2."""
+        text, line, field, reason = MALFORMED_POLICY[case]
+        path = tmp_path / "policy.yaml"
+        path.write_text(text)
+        result = runner.invoke(app, ["run", "connect-the-dots", "--policy", str(path), "--quiet"])
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit)  # a clean exit, not an exception caught by the runner
+        assert f"{path}:{line}: {field}: " in result.output
+        assert reason in result.output
+        assert "Traceback" not in result.output
+
+    def test_lint_and_run_report_the_same_problem(self, tmp_path: Path) -> None:
+        """One reporter: the line ``policies lint`` prints is the one ``run`` prints."""
+        text, line, field, _ = MALFORMED_POLICY["unknown policy inside of"]
+        path = tmp_path / "policy.yaml"
+        path.write_text(text)
+        lint = runner.invoke(app, ["policies", "lint", str(path)])
+        run = runner.invoke(app, ["run", "connect-the-dots", "--policy", str(path), "--quiet"])
+        assert lint.exit_code == run.exit_code == 2
+        problem = next(s for s in lint.output.splitlines() if f":{line}: {field}" in s)
+        assert problem.removeprefix("error: ") in run.output
+
+    def test_console_script_prints_no_traceback(self, tmp_path: Path) -> None:
+        """The installed entry point, as a user runs it, on a policy file that is not YAML."""
+        text, line, _, _ = MALFORMED_POLICY["bad YAML syntax"]
+        path = tmp_path / "policy.yaml"
+        path.write_text(text)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tearline", "run", "connect-the-dots", "-p", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+        assert proc.returncode == 2
+        assert f"{path}:{line}: (yaml): not valid YAML" in proc.stderr
+        assert "Traceback" not in proc.stderr + proc.stdout
+
+    def test_a_missing_policy_file(self, tmp_path: Path) -> None:
+        result = runner.invoke(app, ["run", "connect-the-dots", "--policy", str(tmp_path / "nope.yaml")])
+        assert result.exit_code == 2
+        assert "no such policy file" in result.output
+
+
 class TestRun:
     def test_prints_timeline_outcome_warning_and_digest(self, tmp_path: Path) -> None:
         result = runner.invoke(

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-import yaml
 from rich.console import Console
 
 from tearline.model import (
@@ -20,6 +19,7 @@ from tearline.model import (
     load_scenario,
     resolve_scenario,
 )
+from tearline.policies import read_policy
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -62,9 +62,7 @@ def run_config(
     policy_data: dict[str, Any] | None = None
     path = Path(policy)
     if path.suffix in {".yaml", ".yml"}:
-        if not path.is_file():
-            raise PolicyError(f"no such policy file: {policy}")
-        policy_data = yaml.safe_load(path.read_text())
+        policy_data, _ = read_policy(path)  # every problem as file:line: field: problem
     return RunConfig(
         scenario=scenario,
         policy=policy,
