@@ -17,10 +17,7 @@ from ._base import Policy
 from ._compose import Composite, Only
 from ._options import OptionError
 from ._ruleset import RuleSet
-from ._schema import PolicyDoc, UseRef
-
-Loc = tuple[int | str, ...]
-"""A field path in the document: ``("members", 2, "rules", 0)``."""
+from ._schema import Loc, PolicyDoc, UseRef
 
 Resolve = Callable[[str, Mapping[str, object] | None], Policy]
 """Builds a member: ``(spec, None)`` for a spec string such as ``tlp:community=IN``, ``(name, options)``

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from tearline.model import Locator, PolicyError, Problem, Scenario, field_path
 
 from ._base import Policy
-from ._compile import Loc
-from ._schema import Match, PolicyDoc
+from ._schema import Loc, Match, PolicyDoc
 
 Finding = tuple[Loc, str]
 
@@ -48,10 +47,10 @@ class Findings:
     warnings: list[Finding] = field(default_factory=list)
 
 
-def check_doc(doc: PolicyDoc, loc: Loc = (), groups: Mapping[str, tuple[str, ...]] | None = None) -> Findings:
+def check_doc(doc: PolicyDoc) -> Findings:
     """Errors and warnings in ``doc``'s rule sets, its inline members' included (they see their parents' groups)."""
     found = Findings()
-    _walk(doc, loc, dict(groups or {}), found)
+    _walk(doc, (), {}, found)
     return found
 
 

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from tearline.model import Locator, Problem, Scenario, ScenarioError, field_path, read
 
 from ._base import Policy
-from ._compile import Loc, Resolve, compile_doc
+from ._compile import Resolve, compile_doc
 from ._lint import LintReport, against, check_doc
-from ._schema import PolicyDoc
+from ._schema import Loc, PolicyDoc
 
 _SHAPE = "a policy file is a mapping with policy:, and rules: or members:"
 _UNION_TAGS = {"spec", "use", "doc", "tuple[str, ...]", "LevelRange"}

@@ -64,6 +64,9 @@ from ._compose import ALGORITHMS, Algorithm, Delays
 
 T = TypeVar("T")
 
+Loc = tuple[int | str, ...]
+"""A field path in a policy document: ``("members", 2, "rules", 0)``."""
+
 
 def _listify(value: object) -> object:
     """Validators before a strict field get Python values: a tuple, so strict validation accepts it."""
