@@ -50,7 +50,11 @@ MALFORMED = {
         "injects[0].at",
         "before the scenario start",
     ),
-    "missing citation": (set_in(["injects", 2, "cites"], []), "injects[2].cites", "missing citation"),
+    "missing citation": (
+        lambda data: (data.pop("fictional"), set_in(["injects", 2, "cites"], [])(data)),
+        "injects[2].cites",
+        "missing citation",
+    ),
     "unknown fact": (
         set_in(["injects", 2, "cites"], ["mum-no-such-fact"]),
         "injects[2].cites[0]",

@@ -2,7 +2,7 @@
 simulated time, errors, and the readers of scenario, seed and YAML files. It imports no sibling package."""
 
 from ._base import Model
-from ._config import RunConfig
+from ._config import NOISE_SCALE_MAX, RunConfig
 from ._decision import (
     Decision,
     SisAlert,
@@ -49,7 +49,7 @@ from ._lead import (
     SourceType,
     Window,
 )
-from ._log import configure
+from ._log import LogLevel, configure
 from ._messages import ConsentAnswer, ConsentRequest, Observation, Release
 from ._paths import resolve_scenario, scenario_files
 from ._record import (
@@ -68,6 +68,7 @@ from ._record import (
     digest,
 )
 from ._scenario import (
+    NOISE_PER_DAY_MAX,
     Agency,
     AgencyKind,
     Centre,
@@ -89,6 +90,8 @@ __all__ = [
     "EVENT",
     "IDENTITY_KINDS",
     "LEVELS",
+    "NOISE_PER_DAY_MAX",
+    "NOISE_SCALE_MAX",
     "PLACE_KINDS",
     "SELECTOR_KINDS",
     "SENSITIVITY_WEIGHT",
@@ -125,6 +128,7 @@ __all__ = [
     "Lead",
     "Level",
     "Locator",
+    "LogLevel",
     "Marking",
     "Model",
     "Observation",

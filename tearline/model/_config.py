@@ -5,10 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from ._base import Model
 from ._scenario import Inject, Scenario
+
+NOISE_SCALE_MAX = 100.0
+"""Largest multiplier on a scenario's background noise a run accepts."""
 
 
 class RunConfig(Model):
@@ -23,7 +28,7 @@ class RunConfig(Model):
     exclude_disputed: bool = False
     enable: tuple[str, ...] = ()
     """Counterfactual agencies switched on for this run (besides those the policy enables)."""
-    noise_scale: float = 1.0
+    noise_scale: Annotated[float, Field(ge=0, le=NOISE_SCALE_MAX)] = 1.0
     """Multiplier on the scenario's background noise (1.0 = as written)."""
 
     @cached_property

@@ -29,6 +29,7 @@ from ._lead import (
     Marking,
     Source,
 )
+from ._paths import seeds_for
 from ._time import DAY, Duration, SimTime, Time, local
 from ._yaml import field_path, read, validate
 
@@ -41,6 +42,9 @@ _INTERDICTING = frozenset({"domestic-security", "police", "military", "border", 
 Facet = Literal["identity", "target", "timing"]
 FACETS: tuple[Facet, ...] = ("identity", "target", "timing")
 Outcome = Literal["disrupted", "attack"]
+
+NOISE_PER_DAY_MAX = 1000.0
+"""Most background leads per agency per day a scenario may ask for (beyond it a run only eats memory)."""
 
 
 class AgencyDefaults(Model):
@@ -137,10 +141,12 @@ class Noise(Model):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    per_day: Annotated[float, Field(ge=0)] = 0.0
+    per_day: Annotated[float, Field(ge=0, le=NOISE_PER_DAY_MAX)] = 0.0
     start: Time | None = Field(default=None, alias="from")
     end: Time | None = Field(default=None, alias="to")
-    per_agency: dict[AgencyId, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    per_agency: dict[AgencyId, Annotated[float, Field(ge=0, le=NOISE_PER_DAY_MAX)]] = Field(
+        default_factory=dict
+    )
     cites: tuple[str, ...] = ()
     note: str = ""
 
@@ -218,6 +224,9 @@ class Scenario(Model):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     title: str
     description: str
+    fictional: Annotated[str | None, Field(min_length=10, exclude=True)] = None
+    """Why the scenario describes no real event (one line). A fictional scenario need cite nothing:
+    its injects and plots may leave ``cites`` out. Kept out of the run id, so it never changes a record."""
     start: Time
     end: Time | None = None
     transit: Duration = 1800
@@ -249,9 +258,6 @@ class Scenario(Model):
     def horizon(self) -> SimTime:
         """When the run stops: ``end``, or a day after the last attack."""
         return self.end if self.end is not None else max(p.attack_at for p in self.plots) + DAY
-
-    def agency(self, agency_id: str) -> ResolvedAgency:
-        return self.resolved[agency_id]
 
     @cached_property
     def resolved(self) -> dict[str, ResolvedAgency]:
@@ -338,7 +344,13 @@ def _reference_problems(
         loc: tuple[int | str, ...], cites: tuple[str, ...], required: bool
     ) -> Iterator[tuple[tuple[int | str, ...], str]]:
         if required and not cites:
-            yield loc, "missing citation: cite at least one fact id from seeds/ (see seeds/README.md)"
+            yield (
+                loc,
+                (
+                    "missing citation: cite at least one fact id from seeds/ (see seeds/README.md), "
+                    "or mark the scenario 'fictional: <why>'"
+                ),
+            )
         if facts is not None:
             for j, fact_id in enumerate(cites):
                 if fact_id not in facts:
@@ -370,7 +382,7 @@ def _reference_problems(
             yield ("plots", i, "id"), f"duplicate plot id {p.id!r}"
         if p.attack_at <= s.start:
             yield ("plots", i, "attack_at"), "the attack is at or before the scenario start"
-        yield from cited(("plots", i, "cites"), p.cites, True)
+        yield from cited(("plots", i, "cites"), p.cites, s.fictional is None)
     inject_ids = [inj.id for inj in s.injects]
     for i, inj in enumerate(s.injects):
         if inject_ids.index(inj.id) != i:
@@ -385,22 +397,13 @@ def _reference_problems(
         for j, h in enumerate(inj.as_happened):
             yield from agency(("injects", i, "as_happened", j, "to"), h.to)
             yield from cited(("injects", i, "as_happened", j, "cites"), h.cites, False)
-        yield from cited(("injects", i, "cites"), inj.cites, True)
+        yield from cited(("injects", i, "cites"), inj.cites, s.fictional is None)
     for i, e in enumerate(s.expect):
         for plot_id in e.outcomes:
             if plot_id not in plot_ids:
                 yield ("expect", i, "outcomes", plot_id), f"unknown plot {plot_id!r}"
         for j, agency_id in enumerate(e.enable):
             yield from agency(("expect", i, "enable", j), agency_id)
-
-
-def find_seeds_dir(start: Path) -> Path | None:
-    """The nearest ``seeds/`` folder at or above ``start``."""
-    for parent in (start, *start.parents):
-        candidate = parent / "seeds"
-        if candidate.is_dir() and any(candidate.glob("*.yaml")):
-            return candidate
-    return None
 
 
 def load_scenario(path: Path, seeds_dir: Path | None = None) -> Scenario:
@@ -410,13 +413,19 @@ def load_scenario(path: Path, seeds_dir: Path | None = None) -> Scenario:
         raise ScenarioError(str(path), [Problem("(file)", "no such scenario file")])
     data, locate = read(path)
     scenario = validate(Scenario, data, path, locate)
-    seeds = seeds_dir or find_seeds_dir(path.resolve().parent)
+    seeds = seeds_dir or seeds_for(path)
+    if seeds_dir is not None and not seeds_dir.is_dir():
+        raise ScenarioError(str(seeds_dir), [Problem("(seeds)", "no such seeds folder")])
     facts = load_facts(seeds) if seeds is not None else None
     problems = [
         Problem(field_path(loc), reason, locate(loc)) for loc, reason in _reference_problems(scenario, facts)
     ]
-    if facts is None:
-        problems.append(Problem("(file)", "no seeds/ folder found above the scenario to check citations"))
+    if facts is None and scenario.fictional is None:
+        problems.append(
+            Problem(
+                "(file)", "no seeds/ folder found above the scenario to check citations; pass --seeds DIR"
+            )
+        )
     if problems:
         raise ScenarioError(str(path), problems)
     disputed = disputed_injects(scenario, facts or {})

@@ -14,11 +14,12 @@ from ._driver import replay
 
 
 def check_scenarios(
-    paths: Sequence[Path], on_case: Callable[[CaseResult], None] | None = None
+    paths: Sequence[Path], on_case: Callable[[CaseResult], None] | None = None, seeds: Path | None = None
 ) -> list[CaseResult]:
+    """Replay every ``expect:`` case of each scenario; citations resolve against ``seeds`` if given."""
     results = []
     for path in paths:
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, seeds)
         for e in scenario.expect:
             config = RunConfig(
                 scenario=scenario,
