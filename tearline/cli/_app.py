@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
 
-from tearline.model import configure
+from tearline.model import LogLevel, configure
 
-from ._common import err
+from ._common import Command, Group, err, out
 from .exercise import exercise
 from .explain import explain
 from .policies import policies_app
@@ -25,19 +26,35 @@ app = typer.Typer(
         "under rule X, would the dots have been connected in time?\n\n"
         "Start with:  tearline run connect-the-dots --policy fusion-centre"
     ),
+    cls=Group,
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
-app.command()(run)
-app.command()(check)
-app.command()(compare)
-app.command()(exercise)
-app.command()(explain)
+app.command(cls=Command)(run)
+app.command(cls=Command)(check)
+app.command(cls=Command)(compare)
+app.command(cls=Command)(exercise)
+app.command(cls=Command)(explain)
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(policies_app, name="policies")
-app.command("broker")(broker_service)
-app.command("agency")(agency_service)
+app.command("broker", cls=Command)(broker_service)
+app.command("agency", cls=Command)(agency_service)
+
+
+def installed_version() -> str:
+    """The installed distribution's version."""
+    try:
+        return version("tearline")
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"tearline {installed_version()}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -45,7 +62,15 @@ def _main(
     log_json: Annotated[
         bool, typer.Option("--log-json", help="Log as JSON lines on stderr (for machines).")
     ] = False,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="The least severe messages logged.", case_sensitive=False)
+    ] = LogLevel.WARNING,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the installed version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
 ) -> None:
     configure(json=log_json, level=log_level)
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from tearline.model import (
+    NOISE_SCALE_MAX,
     PolicyError,
     RunConfig,
     Scenario,
@@ -21,10 +23,70 @@ from tearline.model import (
 )
 from tearline.policies import read_policy
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+_UNBOUNDED = 100_000
+"""Columns a console has when it is not a terminal: enough that no line is wrapped or cut."""
+
+
+class _Console(Console):
+    """A terminal's width on a terminal; elsewhere (CI logs, pipes, files) lines are never wrapped or cut.
+
+    Rich otherwise takes the width of whichever standard stream is a terminal, or $COLUMNS, or 80.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(_UNBOUNDED, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+out = _Console(highlight=False)
+err = _Console(stderr=True, highlight=False)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_RUNTIME = 0, 1, 2, 3
+
+
+class _HelpArgument(TyperArgument):
+    """An argument in help: its name says what it takes (no ``<str>`` beside it)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+class _HelpOption(TyperOption):
+    """An option in help: nothing beside a flag, its metavar (or its name, upper case) beside a value."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.is_flag:
+            return None
+        return self.metavar or (self.name or "value").upper()
+
+
+def _plain_help(params: list[Any]) -> None:
+    for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = _HelpArgument
+        elif type(param) is TyperOption:
+            param.__class__ = _HelpOption
+
+
+class Command(TyperCommand):
+    """A command whose help names each value (``--seed SEED``) instead of showing types (``<int>``)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _plain_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class Group(TyperGroup):
+    """A command group with the same help as :class:`Command`."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _plain_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT, hint: str | None = None) -> NoReturn:
@@ -47,8 +109,22 @@ def clear_errors() -> Iterator[None]:
         fail(str(exc), code=EXIT_RUNTIME)
 
 
-def load(name: str) -> Scenario:
-    return load_scenario(resolve_scenario(name))
+def load(name: str, seeds: Path | None = None) -> Scenario:
+    """A scenario by name or file; its citations resolve against ``seeds`` (default: as load_scenario says)."""
+    return load_scenario(resolve_scenario(name), seeds)
+
+
+def check_enable(scenario: Scenario, enable: list[str] | None) -> None:
+    """Exit 2 naming any ``--enable`` id that is not an agency of the scenario."""
+    known = [a.id for a in scenario.agencies]
+    unknown = [a for a in enable or () if a not in known]
+    if unknown:
+        counterfactual = [a.id for a in scenario.agencies if a.counterfactual]
+        fail(
+            f"--enable: {', '.join(map(repr, unknown))} is not an agency of {scenario.id} "
+            f"(its agencies: {', '.join(known)})",
+            hint=f"Counterfactual agencies to enable: {', '.join(counterfactual) or 'none in this scenario'}",
+        )
 
 
 def run_config(
@@ -84,11 +160,28 @@ ExcludeDisputed = Annotated[
 ]
 Enable = Annotated[
     list[str] | None,
-    typer.Option("--enable", help="Switch on a counterfactual agency (e.g. NIA). Repeatable."),
+    typer.Option(
+        "--enable", metavar="AGENCY", help="Switch on a counterfactual agency (e.g. NIA). Repeatable."
+    ),
 ]
 NoiseScale = Annotated[
     float,
-    typer.Option("--noise-scale", min=0.0, help="Multiply the scenario's background noise (1 = as written)."),
+    typer.Option(
+        "--noise-scale",
+        min=0.0,
+        max=NOISE_SCALE_MAX,
+        help="Multiply the scenario's background noise (1 = as written).",
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only outcomes and the digest.")]
+Seeds = Annotated[
+    Path | None,
+    typer.Option(
+        "--seeds",
+        metavar="DIR",
+        help="Resolve citations against this seeds folder (default: the nearest seeds/ above the "
+        "scenario file, else the seeds installed with Tearline).",
+    ),
 ]
 
 

@@ -11,12 +11,12 @@ from rich.table import Table
 
 from tearline.policies import available, lint
 
-from ._common import EXIT_BAD_INPUT, clear_errors, err, fail, load, out
+from ._common import EXIT_BAD_INPUT, Command, Group, clear_errors, err, fail, load, out
 
-policies_app = typer.Typer(help="List and explain sharing policies.", no_args_is_help=True)
+policies_app = typer.Typer(help="List and explain sharing policies.", no_args_is_help=True, cls=Group)
 
 
-@policies_app.command("list")
+@policies_app.command("list", cls=Command)
 def policies_list() -> None:
     """Every policy available, built-in and plugin, with one line each."""
     table = Table()
@@ -27,7 +27,7 @@ def policies_list() -> None:
     out.print(table)
 
 
-@policies_app.command("show")
+@policies_app.command("show", cls=Command)
 def policies_show(name: Annotated[str, typer.Argument(help="A policy name.")]) -> None:
     """A policy's full description: its rule, its real-world source, its options."""
     for info in available():
@@ -42,7 +42,7 @@ def policies_show(name: Annotated[str, typer.Argument(help="A policy name.")]) -
     fail(f"unknown policy {name!r}", hint="See: tearline policies list")
 
 
-@policies_app.command("lint")
+@policies_app.command("lint", cls=Command)
 def policies_lint(
     file: Annotated[
         Path, typer.Argument(help="A YAML policy file (see docs/policies.md, policies/examples/).")

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tearline.model import RunConfig
-from tearline.report import run_timeline
+from tearline.report import run_timeline, summary_json
 from tearline.run import RunResult, replay
 
 from ._common import (
@@ -22,9 +22,12 @@ from ._common import (
     NamespaceOption,
     NoiseScale,
     Policy,
+    Quiet,
     Seed,
+    Seeds,
     WaitOption,
     bootstrap_address,
+    check_enable,
     clear_errors,
     err,
     fail,
@@ -88,9 +91,12 @@ def run(
             help="memory (in-process, no server) or kafka (needs --bootstrap or TEARLINE_KAFKA_BOOTSTRAP)."
         ),
     ] = "memory",
-    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers, HOST:PORT.")] = None,
+    bootstrap: Annotated[
+        str | None, typer.Option(metavar="HOST:PORT", help="Kafka bootstrap servers, HOST:PORT.")
+    ] = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write record.jsonl and summary.json here.")
+        Path | None,
+        typer.Option("--out", "-o", metavar="DIR", help="Write record.jsonl and summary.json here."),
     ] = None,
     exclude_disputed: ExcludeDisputed = False,
     enable: Enable = None,
@@ -98,7 +104,11 @@ def run(
     noise: Annotated[
         bool, typer.Option("--show-noise", help="Include background noise in the timeline.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only outcomes and the digest.")] = False,
+    quiet: Quiet = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the summary, as summary.json holds it (for machines).")
+    ] = False,
+    seeds: Seeds = None,
     remote: Annotated[
         bool,
         typer.Option(
@@ -119,17 +129,24 @@ def run(
     if remote and transport != "kafka":
         fail("--remote needs --transport kafka", hint="Services in other processes meet on Kafka topics.")
     with clear_errors():
-        config = run_config(load(scenario), policy, seed, exclude_disputed, enable, noise_scale)
+        loaded = load(scenario, seeds)
+        check_enable(loaded, enable)
+        config = run_config(loaded, policy, seed, exclude_disputed, enable, noise_scale)
         result = _replay(
             config,
             transport,
             bootstrap,
-            progress=not quiet and sys.stderr.isatty(),
+            progress=not (quiet or as_json) and sys.stderr.isatty(),
             remote=remote,
             namespace=namespace,
             wait=wait,
         )
     s = config.scenario
+    if as_json:
+        if out_dir is not None:
+            result.write(out_dir)
+        typer.echo(summary_json(result.summary), nl=False)
+        return
     if not quiet:
         table = Table(title=f"{s.title} — policy {policy}, seed {seed}", title_justify="left", expand=False)
         table.add_column("sim time", no_wrap=True)

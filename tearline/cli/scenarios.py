@@ -11,14 +11,15 @@ from rich.table import Table
 from tearline.model import ScenarioError, human_duration, load_scenario, resolve_scenario, scenario_files
 from tearline.report import inject_timeline
 
-from ._common import EXIT_BAD_INPUT, clear_errors, err, load, out
+from ._common import EXIT_BAD_INPUT, Command, Group, Seeds, clear_errors, err, load, out
 
-scenarios_app = typer.Typer(help="List, validate and show scenarios.", no_args_is_help=True)
+scenarios_app = typer.Typer(help="List, validate and show scenarios.", no_args_is_help=True, cls=Group)
 
 
-@scenarios_app.command("list")
+@scenarios_app.command("list", cls=Command)
 def scenarios_list() -> None:
-    """Every scenario Tearline can find, with its plots."""
+    """Every scenario Tearline can find (the working directory's scenarios/, then those installed), by the
+    name run and the other commands accept."""
     table = Table()
     table.add_column("name", no_wrap=True)
     for col in ("title", "agencies", "plots", "injects"):
@@ -33,16 +34,17 @@ def scenarios_list() -> None:
             )
             continue
         table.add_row(
-            s.id, s.title, str(len(s.agencies)), ", ".join(p.id for p in s.plots), str(len(s.injects))
+            path.stem, s.title, str(len(s.agencies)), ", ".join(p.id for p in s.plots), str(len(s.injects))
         )
     out.print(table)
 
 
-@scenarios_app.command("validate")
+@scenarios_app.command("validate", cls=Command)
 def scenarios_validate(
     scenarios: Annotated[
         list[str] | None, typer.Argument(help="Scenario names or files (default: all).")
     ] = None,
+    seeds: Seeds = None,
 ) -> None:
     """Check scenarios: types, references, times, citations. Exit 2 if any is malformed."""
     paths = (
@@ -51,7 +53,7 @@ def scenarios_validate(
     bad = 0
     for given, path in zip(scenarios or [str(p) for p in paths], paths, strict=True):
         try:
-            s = load_scenario(path or resolve_scenario(given))
+            s = load_scenario(path or resolve_scenario(given), seeds)
         except ScenarioError as exc:
             bad += 1
             err.print(f"[red]✗[/] {exc}", soft_wrap=True)
@@ -63,13 +65,14 @@ def scenarios_validate(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@scenarios_app.command("show")
+@scenarios_app.command("show", cls=Command)
 def scenarios_show(
     scenario: Annotated[str, typer.Argument(help="A scenario name or YAML file.")],
+    seeds: Seeds = None,
 ) -> None:
     """The scenario's master events list: time, holder, what, source."""
     with clear_errors():
-        s = load(scenario)
+        s = load(scenario, seeds)
     out.print(f"[bold]{s.title}[/]\n{s.description}\n")
     agencies = Table(title="Agencies", title_justify="left")
     for col in ("id", "name", "country", "kind", "acts in", "triage/day", "note"):

@@ -5,7 +5,7 @@ from ._comparison import plot_comparison, write_csv
 from ._explain import ExplainError, Explanation, as_json, explain_lead, render
 from ._judge import AgencyLoad, PlotOutcome, Summary, judge, summarise
 from ._junit import CaseResult, write_junit
-from ._rundir import RunDirError, read_record, write_run
+from ._rundir import RunDirError, read_record, summary_json, write_run
 from ._timeline import Row, inject_timeline, run_timeline
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "render",
     "run_timeline",
     "summarise",
+    "summary_json",
     "write_csv",
     "write_junit",
     "write_run",

@@ -24,7 +24,12 @@ def write_run(out: Path, record: bytes, summary: Summary) -> None:
     """Write ``record.jsonl`` (the canonical record) and ``summary.json`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "record.jsonl").write_bytes(record)
-    (out / "summary.json").write_text(json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
+    (out / "summary.json").write_text(summary_json(summary))
+
+
+def summary_json(summary: Summary) -> str:
+    """The summary as ``summary.json`` holds it (and ``tearline run --json`` prints it)."""
+    return json.dumps(summary.model_dump(mode="json"), indent=2) + "\n"
 
 
 def read_record(run_dir: Path) -> list[Event]:

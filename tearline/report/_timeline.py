@@ -18,7 +18,6 @@ from tearline.model import (
     Scenario,
     TriageEvent,
     human_duration,
-    iso,
 )
 
 
@@ -28,10 +27,6 @@ class Row:
     who: str
     what: str
     style: str = ""
-
-    @property
-    def when(self) -> str:
-        return iso(self.at)
 
 
 def run_timeline(

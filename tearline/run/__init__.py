@@ -3,12 +3,13 @@ batches of replays behind ``check`` and ``compare``."""
 
 from ._check import check_scenarios
 from ._clock import drive, scoped_replay, serve
-from ._compare import compare_policies
+from ._compare import RUNS_MAX, compare_policies
 from ._driver import Driver, Run, RunResult, replay
 from ._exercise import Exercise
 from ._world import WORLD, World
 
 __all__ = [
+    "RUNS_MAX",
     "WORLD",
     "Driver",
     "Exercise",

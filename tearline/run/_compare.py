@@ -13,6 +13,9 @@ from tearline.model import RunConfig
 
 from ._driver import replay
 
+RUNS_MAX = 10_000
+"""Most seeded runs per policy ``compare`` accepts: beyond it the rows alone outgrow memory."""
+
 
 def _one(config: RunConfig) -> list[dict[str, Any]]:
     result = asyncio.run(replay(config))
