@@ -1,13 +1,22 @@
-"""Tearline's exceptions, one tree.
+"""Tearline's exceptions, one tree: every exception class Tearline raises on purpose, and where it lives.
 
 ::
 
-    TearlineError
-    ├── ScenarioError        a scenario file is malformed (file, field, reason)
-    ├── PolicyError          a policy name, option or file is unknown or malformed
-    ├── TransportError       the message transport failed
-    │   └── TransportClosed  used after close()
-    └── RunError             a run could not proceed (e.g. a service never caught up)
+    TearlineError            tearline.model   base class; the CLI turns any of them into one message
+    ├── ScenarioError        tearline.model   a scenario, seeds digest or --seeds folder is malformed or
+    │                                         missing (file, line, field, reason per Problem); exit 2
+    ├── PolicyError          tearline.model   a policy name, option or policy file (YAML rules or
+    │                                         composition, read by tearline.policies) is unknown or
+    │                                         malformed; exit 2
+    ├── TransportError       tearline.model   the message transport failed (``retriable`` says if a retry helps)
+    │   ├── TransportClosed  tearline.model   a transport or consumer used after close()
+    │   └── KafkaSetupError  tearline.broker  no Kafka broker named (--bootstrap / $TEARLINE_KAFKA_BOOTSTRAP); exit 2
+    ├── RunError             tearline.model   a run could not proceed (e.g. a service never caught up)
+    └── RunDirError          tearline.report  a run directory cannot be read (no record.jsonl, bad line)
+        └── ExplainError     tearline.report  a lead cannot be explained from a run directory
+
+Not in the tree, because it never leaves its package: ``Rejected`` (tearline.broker), the internal
+signal that sends a message to the dead-letter topic with its reason.
 """
 
 from __future__ import annotations

@@ -189,7 +189,3 @@ class Lead(Model):
     """For a tearline copy: the id of the original it was cut from."""
     provenance: tuple[Hop, ...] = ()
     """Every hop it took to reach its current holder, oldest first."""
-
-    @property
-    def holder_chain(self) -> tuple[str, ...]:
-        return (self.origin, *(h.recipient for h in self.provenance))
