@@ -63,7 +63,13 @@ def _main(
         bool, typer.Option("--log-json", help="Log as JSON lines on stderr (for machines).")
     ] = False,
     log_level: Annotated[
-        LogLevel, typer.Option("--log-level", help="The least severe messages logged.", case_sensitive=False)
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            case_sensitive=False,
+            help="The least severe messages logged: debug, info, warning or error.",
+        ),
     ] = LogLevel.WARNING,
     _version: Annotated[
         bool,
