@@ -35,14 +35,11 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from tearline.model import TransportClosed, TransportError
 
-from ._transport import Consumer, Headers, Message, TopicSpec, Transport
+from ._transport import Consumer, Floor, Headers, Message, TopicSpec, Transport
 
 BOOTSTRAP_ENV = "TEARLINE_KAFKA_BOOTSTRAP"
 TOPIC_ALREADY_EXISTS = 36
 UNKNOWN_TOPIC = 3
-
-Floor = Mapping[str, Sequence[int]]
-"""Per topic, per partition: the offset a run starts at."""
 
 
 class KafkaSetupError(TransportError):
@@ -101,6 +98,8 @@ class KafkaTransport(Transport):
     dead member's session to expire.
     """
 
+    name = "kafka"
+
     def __init__(
         self,
         bootstrap: str,
@@ -131,6 +130,15 @@ class KafkaTransport(Transport):
         self._probe_consumer: AIOKafkaConsumer | None = None
         self._started = False
         self._closed = False
+
+    @property
+    def address(self) -> str:
+        """The bootstrap servers: services in other processes reach the same topics there."""
+        return self.bootstrap
+
+    def keep_member(self, group: str, instance: str) -> None:
+        """Static membership (KIP-345) for ``group``: ``group.instance.id`` = ``instance``."""
+        self.static_members[group] = instance
 
     # -- lifecycle -------------------------------------------------------------------------
     def _common(self) -> dict[str, Any]:
@@ -391,6 +399,9 @@ class KafkaConsumer(Consumer):
 
     def _partitions(self) -> list[TopicPartition]:
         return sorted(self._live().assignment(), key=lambda tp: (tp.topic, tp.partition))
+
+    def assignment(self) -> tuple[tuple[str, int], ...]:
+        return tuple((tp.topic, tp.partition) for tp in self._partitions())
 
     async def _apply_floor(self) -> None:
         """Never read below the run's start (records there belong to earlier runs)."""

@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 
 from tearline.model import TransportClosed, TransportError
 
-from ._transport import Consumer, Headers, Message, TopicSpec, Transport, partition_for
-
-TopicPartition = tuple[str, int]
+from ._transport import Consumer, Floor, Headers, Message, TopicPartition, TopicSpec, Transport, partition_for
 
 
 @dataclass
@@ -27,11 +25,15 @@ class MemoryTransport(Transport):
     created fails; a key always lands on the same partition (Kafka's murmur2 partitioner); each
     partition is read in offset order; a group reads each record once, and a member that joins
     later resumes from the group's committed offsets; partitions are spread over a group's
-    members with Kafka's range assignment.
+    members with Kafka's range assignment; a run scope (:meth:`begin_at`) hides earlier records
+    from consumers created afterwards.
     """
+
+    name = "memory"
 
     def __init__(self) -> None:
         self._logs: dict[str, list[list[Message]]] = {}
+        self._floor: dict[str, tuple[int, ...]] = {}
         self._groups: dict[str, _Group] = {}
         self._round_robin: dict[str, itertools.cycle[int]] = {}
         self._published = asyncio.Event()
@@ -51,13 +53,28 @@ class MemoryTransport(Transport):
     def topics(self) -> list[str]:
         return sorted(self._logs)
 
+    async def partitions(self, topic: str) -> int:
+        self._check_open()
+        return len(self._log(topic))
+
+    async def end_offsets(self, topics: Sequence[str]) -> dict[str, tuple[int, ...]]:
+        self._check_open()
+        return {t: tuple(len(records) for records in self._log(t)) for t in topics}
+
+    def begin_at(self, floor: Floor) -> None:
+        self._floor = {t: tuple(offsets) for t, offsets in floor.items()}
+
+    def _log(self, topic: str) -> list[list[Message]]:
+        log = self._logs.get(topic)
+        if log is None:
+            raise TransportError(f"unknown topic {topic!r}: create it first")
+        return log
+
     async def publish(
         self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
     ) -> tuple[int, int]:
         self._check_open()
-        log = self._logs.get(topic)
-        if log is None:
-            raise TransportError(f"unknown topic {topic!r}: create it first")
+        log = self._log(topic)
         partition = partition_for(key, len(log)) if key is not None else next(self._round_robin[topic])
         records = log[partition]
         records.append(Message(topic, partition, len(records), key, bytes(value), tuple(headers)))
@@ -71,16 +88,14 @@ class MemoryTransport(Transport):
             if t not in self._logs:
                 raise TransportError(f"unknown topic {t!r}: create it first")
         g = self._groups.setdefault(group, _Group())
-        consumer = MemoryConsumer(self, g, tuple(topics))
+        floor = {t: self._floor[t] for t in topics if t in self._floor}
+        consumer = MemoryConsumer(self, g, tuple(topics), floor)
         g.members.append(consumer)
         _rebalance(g)
         return consumer
 
     def end_offset(self, tp: TopicPartition) -> int:
         return len(self._logs[tp[0]][tp[1]])
-
-    def partitions(self, topic: str) -> int:
-        return len(self._logs[topic])
 
     async def close(self) -> None:
         self._closed = True
@@ -97,7 +112,7 @@ def _rebalance(group: _Group) -> None:
     topics = sorted({t for m in group.members for t in m._topics})
     for topic in topics:
         members = sorted((m for m in group.members if topic in m._topics), key=lambda m: m._id)
-        n = members[0]._transport.partitions(topic) if members else 0
+        n = len(members[0]._transport._logs[topic]) if members else 0
         per, extra = divmod(n, len(members)) if members else (0, 0)
         start = 0
         for i, m in enumerate(members):
@@ -105,7 +120,9 @@ def _rebalance(group: _Group) -> None:
             m._assigned.extend((topic, p) for p in range(start, start + count))
             start += count
     for member in group.members:  # eager protocol, as aiokafka: restart from committed offsets
-        member._positions = {tp: group.committed.get(tp, 0) for tp in member._assigned}
+        member._positions = {
+            tp: max(group.committed.get(tp, 0), member._start(tp)) for tp in member._assigned
+        }
 
 
 _ids = itertools.count()
@@ -114,10 +131,17 @@ _ids = itertools.count()
 class MemoryConsumer(Consumer):
     """A consumer-group member of :class:`MemoryTransport`."""
 
-    def __init__(self, transport: MemoryTransport, group: _Group, topics: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        transport: MemoryTransport,
+        group: _Group,
+        topics: tuple[str, ...],
+        floor: dict[str, tuple[int, ...]],
+    ) -> None:
         self._transport = transport
         self._group = group
         self._topics = topics
+        self._floor = floor
         self._id = next(_ids)
         self._assigned: list[TopicPartition] = []
         self._positions: dict[TopicPartition, int] = {}
@@ -157,7 +181,16 @@ class MemoryConsumer(Consumer):
 
     async def seek_to_beginning(self) -> None:
         self._check_open()
-        self._positions = dict.fromkeys(self._positions, 0)
+        self._positions = {tp: self._start(tp) for tp in self._positions}
+
+    def assignment(self) -> tuple[TopicPartition, ...]:
+        self._check_open()
+        return tuple(sorted(self._assigned))
+
+    def _start(self, tp: TopicPartition) -> int:
+        """The first offset this member may read: the run's start (0 if not scoped)."""
+        offsets = self._floor.get(tp[0], ())
+        return offsets[tp[1]] if tp[1] < len(offsets) else 0
 
     async def close(self) -> None:
         if self._closed:

@@ -12,9 +12,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
+
+from aiokafka.partitioner import murmur2
 
 Headers = tuple[tuple[str, bytes], ...]
+
+TopicPartition = tuple[str, int]
+
+Floor = Mapping[str, Sequence[int]]
+"""Per topic, per partition: the offset a run starts at (see :meth:`Transport.begin_at`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,11 @@ class Consumer(_Closing):
 
     @abstractmethod
     async def seek_to_beginning(self) -> None:
-        """Read the assigned partitions again from their first offset."""
+        """Read the assigned partitions again from their first offset (the run's start, if scoped)."""
+
+    @abstractmethod
+    def assignment(self) -> tuple[TopicPartition, ...]:
+        """The (topic, partition) pairs this member reads now, sorted."""
 
     @abstractmethod
     async def close(self) -> None:
@@ -84,11 +95,35 @@ class Consumer(_Closing):
 
 
 class Transport(_Closing):
-    """Topics, keyed publishing and consumer groups. Use as ``async with``."""
+    """Topics, keyed publishing and consumer groups. Use as ``async with``.
+
+    Besides topics and groups, the contract carries what a run spread over processes needs:
+    :attr:`name` (for summaries), :attr:`address` (how another process reaches the same topics),
+    run scoping (:meth:`end_offsets` and :meth:`begin_at`), and two hints a transport may use or
+    ignore (:attr:`sole_producer`, :meth:`keep_member`).
+    """
+
+    name: ClassVar[str]
+    """What summaries call this transport: ``memory``, ``kafka``."""
+
+    sole_producer: bool = False
+    """Set when every record a run's services read is published through this transport (a run in
+    one process). A transport whose consumers must otherwise ask a server how far a partition
+    reaches may then count from what it published itself; records written by anyone else are still
+    read, but no step waits for them."""
+
+    @property
+    def address(self) -> str | None:
+        """Where services in other processes reach the same topics (None: only in this process)."""
+        return None
 
     @abstractmethod
     async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
         """Create topics that do not exist yet (existing ones are left as they are)."""
+
+    @abstractmethod
+    async def partitions(self, topic: str) -> int:
+        """How many partitions ``topic`` has; an error if it does not exist."""
 
     @abstractmethod
     async def publish(
@@ -98,10 +133,27 @@ class Transport(_Closing):
 
     @abstractmethod
     async def subscribe(self, group: str, topics: Sequence[str]) -> Consumer:
-        """Join ``group`` reading ``topics``; a new group starts at the earliest offsets."""
+        """Join ``group`` reading ``topics``; a new group starts at the earliest offsets (or the run's start)."""
 
     async def flush(self) -> None:
         """Wait until everything published so far is stored."""
+
+    @abstractmethod
+    async def end_offsets(self, topics: Sequence[str]) -> dict[str, tuple[int, ...]]:
+        """The next offset of every partition of ``topics``: where a run that starts now begins."""
+
+    @abstractmethod
+    def begin_at(self, floor: Floor) -> None:
+        """Scope this transport to a run that starts at ``floor``: earlier records are another run's.
+
+        Applies to consumers created afterwards: their positions never go below the floor, and
+        :meth:`Consumer.seek_to_beginning` goes to the floor. Topics not in ``floor`` start at 0.
+        """
+
+    def keep_member(self, group: str, instance: str) -> None:
+        """Members of ``group`` subscribed from now on are the same member ``instance`` across
+        restarts, so a restarted service takes its place in the group at once instead of waiting
+        for the old member to time out. A transport whose groups have no time-outs ignores it."""
 
     @abstractmethod
     async def close(self) -> None:
@@ -116,36 +168,11 @@ async def drain(consumer: Consumer, *, batch: int = 10_000) -> list[Message]:
     return out
 
 
-def murmur2(data: bytes) -> int:
-    """Kafka's key hash (the Java client's ``Utils.murmur2``), so partitions match Kafka's."""
-    length = len(data)
-    seed = 0x9747B28C
-    m = 0x5BD1E995
-    r = 24
-    h = (seed ^ length) & 0xFFFFFFFF
-    length4 = length // 4
-    for i in range(length4):
-        i4 = i * 4
-        k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (data[i4 + 3] << 24)
-        k = (k * m) & 0xFFFFFFFF
-        k ^= k >> r
-        k = (k * m) & 0xFFFFFFFF
-        h = (h * m) & 0xFFFFFFFF
-        h ^= k
-    extra = length % 4
-    if extra >= 3:
-        h ^= data[(length & ~3) + 2] << 16
-    if extra >= 2:
-        h ^= data[(length & ~3) + 1] << 8
-    if extra >= 1:
-        h ^= data[length & ~3]
-        h = (h * m) & 0xFFFFFFFF
-    h ^= h >> 13
-    h = (h * m) & 0xFFFFFFFF
-    h ^= h >> 15
-    return h
-
-
 def partition_for(key: bytes, partitions: int) -> int:
-    """Kafka's default partitioner for a keyed record: positive murmur2 modulo partitions."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    """Kafka's default partitioner for a keyed record: positive murmur2 modulo partitions.
+
+    The hash is the one the aiokafka producer uses (the Java client's ``Utils.murmur2``), so a key
+    lands on the same partition in memory as on a broker.
+    """
+    hashed: int = murmur2(key)
+    return (hashed & 0x7FFFFFFF) % partitions

@@ -15,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tearline import Lead, RunConfig, load_scenario, replay
-from tearline.broker import Keyring, kafka_transport
+from tearline.broker import SIG_HEADER, Keyring, kafka_transport
 from tearline.broker._envelope import LeadEnvelope, seal
 from tearline.run._clock import scope, scoped_replay
 from tearline.run._driver import Run
@@ -94,7 +94,7 @@ async def test_bad_messages_written_by_hand_are_dead_lettered(kafka_bootstrap: s
         await producer.start()
         try:
             await producer.send_and_wait(inbox, b"this is not json", key=b"x")
-            await producer.send_and_wait(inbox, value, key=b"fake", headers=[("tearline-sig", wrong)])
+            await producer.send_and_wait(inbox, value, key=b"fake", headers=[(SIG_HEADER, wrong)])
             await producer.send_and_wait(inbox, value, key=b"fake")
         finally:
             await producer.stop()

@@ -2,111 +2,59 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
-from aiokafka.partitioner import murmur2 as aiokafka_murmur2
-from hypothesis import given, settings
+from aiokafka.partitioner import DefaultPartitioner
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tearline import TransportClosed, TransportError
-from tearline.broker import MemoryTransport, TopicSpec, partition_for
-from tearline.broker._transport import murmur2
+from tearline.broker import MemoryTransport, Transport, partition_for
 
-from .contract import Program, by_key, run_program
-from .contract import programs as contract_programs
-
-programs = contract_programs(40)
+from .contract import Backend, TransportContract
 
 
-class TestProperties:
-    @given(programs)
-    @settings(max_examples=150, deadline=None)
-    def test_per_key_order_no_loss_and_resume_from_commit(self, program: Program) -> None:
-        """Each key's messages arrive in publish order; a group reads every message exactly once
-        across a member leaving after a commit and a new member joining; another group reads all."""
-        seen = asyncio.run(run_program(MemoryTransport(), program, "t", "g"))
-        published = by_key(program.messages)
-        assert by_key(seen.other_group) == published
-        group_total = [*seen.first_member, *seen.second_member]
-        assert Counter(group_total) == Counter(program.messages)  # no loss, no duplicate
-        assert len(seen.first_member) == program.first
-        for key, values in by_key(group_total).items():
-            assert values == published[key], "per-key order"
-
-    @given(st.binary(max_size=64))
-    def test_partitioner_matches_kafka_clients(self, key: bytes) -> None:
-        """Keys land on the partition Kafka's own partitioner picks (murmur2, as in aiokafka)."""
-        assert murmur2(key) == aiokafka_murmur2(key)
-        assert partition_for(key, 3) == (aiokafka_murmur2(key) & 0x7FFFFFFF) % 3
+@asynccontextmanager
+async def _memory() -> AsyncIterator[Transport]:
+    async with MemoryTransport() as transport:
+        yield transport
 
 
-class TestContract:
-    async def test_unknown_topic_is_an_error(self) -> None:
-        """Like Kafka with auto-creation off: publish and subscribe need created topics."""
-        t = MemoryTransport()
-        with pytest.raises(TransportError, match="unknown topic"):
-            await t.publish("nope", b"x", key=b"k")
-        with pytest.raises(TransportError, match="unknown topic"):
-            await t.subscribe("g", ["nope"])
+class TestMemoryContract(TransportContract):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return Backend("memory", None, _memory, examples=150, max_messages=40)
 
-    async def test_uncommitted_reads_are_redelivered(self) -> None:
-        """At-least-once: what a member read but did not commit comes back to the next member."""
-        t = MemoryTransport()
-        await t.create_topics([TopicSpec("t", 2)])
-        for i in range(6):
-            await t.publish("t", str(i).encode(), key=str(i).encode())
-        c = await t.subscribe("g", ["t"])
-        assert len(await c.poll()) == 6
-        await c.close()
-        c2 = await t.subscribe("g", ["t"])
-        assert len(await c2.poll()) == 6
-        await c2.commit()
-        await c2.close()
-        c3 = await t.subscribe("g", ["t"])
-        assert await c3.poll() == []
-        assert await c3.lag() == 0
 
-    async def test_members_share_partitions(self) -> None:
-        """Two members of a group split the partitions (range assignment) and together read all once."""
-        t = MemoryTransport()
-        await t.create_topics([TopicSpec("t", 4)])
-        for i in range(40):
-            await t.publish("t", str(i).encode(), key=f"k{i}".encode())
-        a = await t.subscribe("g", ["t"])
-        b = await t.subscribe("g", ["t"])
-        got_a, got_b = await a.poll(), await b.poll()
-        assert {m.partition for m in got_a}.isdisjoint({m.partition for m in got_b})
-        assert sorted(int(m.value) for m in [*got_a, *got_b]) == list(range(40))
+def _keys() -> Iterator[bytes]:
+    """22,000 keys: every length from 0 to 40 bytes, and lead ids as the services use them."""
+    for i in range(20_000):
+        yield hashlib.sha256(str(i).encode()).digest()[: i % 41]
+    for i in range(2_000):
+        yield f"NSS-{i:04d}".encode()
 
-    async def test_poll_waits_for_a_publish(self) -> None:
-        """poll(timeout) returns as soon as something arrives."""
-        t = MemoryTransport()
-        await t.create_topics([TopicSpec("t")])
-        c = await t.subscribe("g", ["t"])
 
-        async def later() -> None:
-            await asyncio.sleep(0.01)
-            await t.publish("t", b"hello", key=b"k")
+class TestPartitioner:
+    def test_every_key_keeps_its_partition(self) -> None:
+        """The partitions of 22,000 keys over 1-12 partitions hash to the digest recorded with the
+        Java client's murmur2 as Tearline computed it before it used aiokafka's."""
+        h = hashlib.sha256()
+        for key in _keys():
+            h.update(bytes(partition_for(key, n) for n in range(1, 13)))
+        assert h.hexdigest() == "8c5aac370dd8cb95a704be53e9479cc7f1eecebbffc235fabc195289c96cb7a8"
 
-        task = asyncio.create_task(later())
-        got = await c.poll(timeout=2.0)
-        await task
-        assert [m.value for m in got] == [b"hello"]
+    @pytest.mark.parametrize(
+        ("key", "partition"),
+        [(b"", 681), (b"a", 524), (b"ab", 434), (b"abc", 107), (b"123456789", 566), (b"\x00 ", 742)],
+    )
+    def test_java_client_partitions(self, key: bytes, partition: int) -> None:
+        """Over 1000 partitions, the partitions Kafka's Java producer picks for these keys."""
+        assert partition_for(key, 1000) == partition
 
-    async def test_seek_to_beginning_rereads(self) -> None:
-        t = MemoryTransport()
-        await t.create_topics([TopicSpec("t")])
-        await t.publish("t", b"1", key=b"k")
-        c = await t.subscribe("g", ["t"])
-        await c.poll()
-        await c.seek_to_beginning()
-        assert [m.value for m in await c.poll()] == [b"1"]
-
-    async def test_closed_transport_refuses_work(self) -> None:
-        t = MemoryTransport()
-        await t.create_topics([TopicSpec("t")])
-        await t.close()
-        with pytest.raises(TransportClosed):
-            await t.publish("t", b"x", key=b"k")
+    @given(st.binary(max_size=64), st.integers(min_value=1, max_value=64))
+    def test_same_partition_as_the_aiokafka_producer(self, key: bytes, partitions: int) -> None:
+        """Memory places a keyed record where the Kafka transport's producer sends it."""
+        every = list(range(partitions))
+        assert partition_for(key, partitions) == DefaultPartitioner()(key, every, every)
