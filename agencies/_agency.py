@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import random
 from collections import deque
-from typing import Any, Literal
+from typing import Literal
 
-from tearline.broker import Envelope, Rejected, Service
+from tearline.broker import Envelope, Rejected, Service, ServiceSettings
 from tearline.model import (
     DAY,
+    GATEWAY,
     LEVELS,
     TLP,
+    WORLD,
     ActionEvent,
     CaseEvent,
     Caveats,
@@ -28,6 +29,7 @@ from tearline.model import (
     Sensitivity,
     Source,
     TriageEvent,
+    rng,
 )
 
 from ._cases import Case, Casebook
@@ -49,10 +51,14 @@ class AgencyService(Service):
     """
 
     def __init__(
-        self, *, agency: ResolvedAgency, seed: int, consent: ConsentTerms | None, **service: Any
+        self,
+        settings: ServiceSettings,
+        *,
+        agency: ResolvedAgency,
+        seed: int,
+        consent: ConsentTerms | None,
     ) -> None:
-        topics = service["topics"]
-        super().__init__(agency.id, inputs=(topics.inbox(agency.id),), **service)
+        super().__init__(agency.id, settings, inputs=(settings.topics.inbox(agency.id),))
         self.agency = agency
         self.seed = seed
         self.consent = consent or ConsentTerms()
@@ -70,12 +76,12 @@ class AgencyService(Service):
 
     # -- inputs ----------------------------------------------------------------------------
     def handle(self, envelope: Envelope) -> None:
-        if envelope.kind == "observation" and envelope.sender == "WORLD":
+        if envelope.kind == "observation" and envelope.sender == WORLD:
             obs = envelope.body
             if obs.lead.origin != self.agency.id:
                 raise Rejected(f"observation for {obs.lead.origin} delivered to {self.agency.id}")
             self.at(self.now + self.agency.processing, lambda: self._hold(obs.lead))
-        elif envelope.kind == "release" and envelope.sender == "GATEWAY":
+        elif envelope.kind == "release" and envelope.sender == GATEWAY:
             release = envelope.body
             self._backlog.append((release.lead, self.now, release.sender))
             self.record(
@@ -86,7 +92,7 @@ class AgencyService(Service):
                 backlog=len(self._backlog) + (1 if self._busy else 0),
             )
             self._next_triage()
-        elif envelope.kind == "consent-request" and envelope.sender == "GATEWAY":
+        elif envelope.kind == "consent-request" and envelope.sender == GATEWAY:
             request = envelope.body
             self.at(self.now + self.consent.delay, lambda: self._answer(request))
         else:
@@ -212,8 +218,8 @@ class AgencyService(Service):
 
     # -- consent (third-party rule) ----------------------------------------------------------
     def _answer(self, request: ConsentRequest) -> None:
-        rng = random.Random(f"{self.seed}:consent:{request.lead}:{request.recipient}")
-        answer: Literal["grant", "refuse"] = "refuse" if rng.random() < self.consent.refusal else "grant"
+        draw = rng(self.seed, "consent", request.lead, request.recipient).random()
+        answer: Literal["grant", "refuse"] = "refuse" if draw < self.consent.refusal else "grant"
         self.record(
             ConsentEvent,
             lead=request.lead,

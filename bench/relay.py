@@ -30,8 +30,9 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from tearline import RunConfig, load_scenario, replay
-from tearline.broker import GATEWAY, TopicSpec, kafka_transport
+from tearline.broker import TopicSpec, kafka_transport
 from tearline.broker._envelope import LeadEnvelope, seal
+from tearline.model import GATEWAY
 from tearline.model._log import configure
 from tearline.model._paths import scenario_files
 from tearline.run._clock import scoped_replay

@@ -1,18 +1,19 @@
 """Message plumbing: the transport contract and its implementations, envelopes, the release gateway."""
 
-from ._envelope import SIG_HEADER, Envelope, Keyring, Rejected, open_envelope
-from ._gateway import GATEWAY, Gateway
+from ._envelope import SENDER_HEADER, SIG_HEADER, Envelope, Keyring, Rejected, open_envelope, signed
+from ._gateway import Gateway
 from ._kafka import KafkaConsumer, KafkaSetupError, KafkaTransport, kafka_transport, resolve_bootstrap
 from ._memory import MemoryConsumer, MemoryTransport
-from ._service import Service
+from ._service import Service, ServiceSettings
 from ._topics import Topics
-from ._transport import Consumer, Message, TopicSpec, Transport, drain, partition_for
+from ._transport import Consumer, Floor, Message, TopicSpec, Transport, drain, partition_for
 
 __all__ = [
-    "GATEWAY",
+    "SENDER_HEADER",
     "SIG_HEADER",
     "Consumer",
     "Envelope",
+    "Floor",
     "Gateway",
     "KafkaConsumer",
     "KafkaSetupError",
@@ -23,6 +24,7 @@ __all__ = [
     "Message",
     "Rejected",
     "Service",
+    "ServiceSettings",
     "TopicSpec",
     "Topics",
     "Transport",
@@ -31,4 +33,5 @@ __all__ = [
     "open_envelope",
     "partition_for",
     "resolve_bootstrap",
+    "signed",
 ]

@@ -27,6 +27,9 @@ from ._transport import Headers, Message
 
 Kind = Literal["observation", "lead", "release", "event", "consent-request", "consent-answer"]
 SIG_HEADER = "tearline-sig"
+"""The header carrying the value's HMAC-SHA256 under the sender's key."""
+SENDER_HEADER = "tearline-sender"
+"""The header naming the sender, so a reader can skip other senders' records without parsing them."""
 
 
 class _Envelope(Model):
@@ -122,12 +125,14 @@ def _derive(secret: bytes, name: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tearline", info=name.encode()).derive(secret)
 
 
+def signed(value: bytes, keyring: Keyring, sender: str) -> Headers:
+    """The headers that go with ``value`` sent by ``sender``: its signature and its name."""
+    return ((SIG_HEADER, keyring.sign(sender, value)), (SENDER_HEADER, sender.encode()))
+
+
 def seal(envelope: Envelope, keyring: Keyring) -> tuple[bytes, Headers]:
     value = envelope.model_dump_json(by_alias=True).encode()
-    return value, (
-        (SIG_HEADER, keyring.sign(envelope.sender, value)),
-        ("tearline-sender", envelope.sender.encode()),
-    )
+    return value, signed(value, keyring, envelope.sender)
 
 
 def open_envelope(message: Message, keyring: Keyring, run: str, senders: frozenset[str]) -> Envelope:
@@ -144,7 +149,7 @@ def open_envelope(message: Message, keyring: Keyring, run: str, senders: frozens
         raise Rejected(f"unknown sender {env.sender!r}")
     sig = message.header(SIG_HEADER)
     if sig is None:
-        raise Rejected("unsigned: no tearline-sig header")
+        raise Rejected(f"unsigned: no {SIG_HEADER} header")
     if not keyring.verify(env.sender, message.value, sig):
         raise Rejected(f"forged: signature does not match sender {env.sender!r}")
     return env

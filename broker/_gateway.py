@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from tearline.model import (
+    GATEWAY,
     SENSITIVITY_WEIGHT,
     ConsentEvent,
     ConsentRequest,
@@ -20,9 +20,7 @@ from tearline.model import (
 from tearline.policies import Ledger, Policy, PolicyContext, Route
 
 from ._envelope import Envelope, Rejected
-from ._service import Service
-
-GATEWAY = "GATEWAY"
+from ._service import Service, ServiceSettings
 
 
 class Gateway(Service):
@@ -31,15 +29,15 @@ class Gateway(Service):
 
     def __init__(
         self,
+        settings: ServiceSettings,
         *,
         policy: Policy,
         scenario: Scenario,
         agencies: Mapping[str, ResolvedAgency],
         seed: int,
-        **service: Any,
     ) -> None:
-        topics = service["topics"]
-        super().__init__(GATEWAY, inputs=tuple(topics.outbox(a) for a in sorted(agencies)), **service)
+        inputs = tuple(settings.topics.outbox(a) for a in sorted(agencies))
+        super().__init__(GATEWAY, settings, inputs=inputs)
         self.policy = policy
         self.scenario = scenario
         self.agencies = dict(agencies)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,27 @@ class _Due:
 
 
 @dataclass(frozen=True)
+class ServiceSettings:
+    """What every service of a run shares: where it talks, as which run, and how time passes."""
+
+    transport: Transport
+    run: str
+    """The run id every envelope carries; envelopes for another run are dead-lettered."""
+    topics: Topics
+    keyring: Keyring
+    senders: frozenset[str]
+    """Who may send on this run's topics: the world, the gateway and the run's agencies."""
+    start: SimTime
+    """The scenario's start: every service's clock begins there."""
+    transit: int
+    """The least time (s) any message between services takes to take effect."""
+    suppress_through: int = 0
+    """After a restart: outputs with this sequence number or lower are already on the log."""
+    log_context: Mapping[str, Any] = field(default_factory=dict)
+    """Bound to every log line (scenario, seed, policy)."""
+
+
+@dataclass(frozen=True)
 class Outgoing:
     topic: str
     key: bytes
@@ -50,29 +72,16 @@ class Outgoing:
 class Service:
     """Base of the world, the release gateway and the agencies."""
 
-    def __init__(
-        self,
-        name: str,
-        transport: Transport,
-        *,
-        run: str,
-        topics: Topics,
-        keyring: Keyring,
-        senders: frozenset[str],
-        start: SimTime,
-        transit: int,
-        inputs: tuple[str, ...],
-        suppress_through: int = 0,
-        log_context: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, name: str, settings: ServiceSettings, *, inputs: tuple[str, ...]) -> None:
         self.name = name
-        self.transport = transport
-        self.run = run
-        self.topics = topics
-        self.transit = transit
-        self.now: SimTime = start
-        self._keyring = keyring
-        self._senders = senders
+        self.settings = settings
+        self.transport = settings.transport
+        self.run = settings.run
+        self.topics = settings.topics
+        self.transit = settings.transit
+        self.now: SimTime = settings.start
+        self._keyring = settings.keyring
+        self._senders = settings.senders
         self._inputs = inputs
         self._consumer: Consumer | None = None
         self._queue: list[_Due] = []
@@ -80,9 +89,9 @@ class Service:
         self._seen: set[tuple[str, int]] = set()
         self._outgoing: list[Outgoing] = []
         self._seq = 0
-        self._suppress_through = suppress_through
+        self._suppress_through = settings.suppress_through
         self.dead_letters = 0
-        self.log = structlog.get_logger("tearline").bind(service=name, **(log_context or {}))
+        self.log = structlog.get_logger("tearline").bind(service=name, **settings.log_context)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def open(self, *, rebuild: bool = False) -> None:
@@ -224,6 +233,4 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def _json_str(text: str) -> bytes:
-    import json
-
     return json.dumps(text).encode()

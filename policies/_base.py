@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, Protocol, runtime_checkable
 
-from tearline.model import Decision, Lead, ResolvedAgency, Scenario, SimTime
+from tearline.model import Decision, Lead, ResolvedAgency, Scenario, SimTime, rng
 
 ConsentAnswer = Literal["grant", "refuse"]
 
@@ -49,7 +49,7 @@ class PolicyContext:
 
     def rng(self, *parts: str) -> random.Random:
         """A random stream fixed by the run seed and ``parts`` (e.g. lead id and recipient)."""
-        return random.Random(":".join((str(self.seed), *parts)))
+        return rng(self.seed, *parts)
 
     def members(self, party: str) -> frozenset[str]:
         """Agency ids a party names: an agency id itself, or every agency of a country code."""

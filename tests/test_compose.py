@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from tearline import RunConfig, load_scenario
-from tearline.broker import GATEWAY, Topics
+from tearline.broker import Topics
+from tearline.model import GATEWAY
 from tearline.run._clock import start_command
 from tearline.run._driver import Run
 

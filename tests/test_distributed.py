@@ -28,10 +28,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tearline import Lead, RunConfig, RunError, Scenario, replay
-from tearline.broker import GATEWAY, Keyring, MemoryTransport, TopicSpec, Transport
+from tearline.broker import SIG_HEADER, Consumer, Floor, Keyring, MemoryTransport, TopicSpec, Transport
 from tearline.broker._envelope import LeadEnvelope, seal
-from tearline.broker._transport import Consumer, Headers
+from tearline.broker._transport import Headers
 from tearline.cli import app
+from tearline.model import GATEWAY
 from tearline.run._clock import drive, serve
 from tearline.run._driver import Run
 
@@ -170,12 +171,23 @@ class _Crash(Exception):
 class _CrashAfter(Transport):
     """A view of a transport that 'kills the process' at its n-th publish of run data."""
 
+    name = "crashing"
+
     def __init__(self, inner: Transport, publishes: int) -> None:
         self.inner = inner
         self.left = publishes
 
     async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
         await self.inner.create_topics(specs)
+
+    async def partitions(self, topic: str) -> int:
+        return await self.inner.partitions(topic)
+
+    async def end_offsets(self, topics: Sequence[str]) -> dict[str, tuple[int, ...]]:
+        return await self.inner.end_offsets(topics)
+
+    def begin_at(self, floor: Floor) -> None:
+        self.inner.begin_at(floor)
 
     async def publish(
         self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
@@ -355,7 +367,7 @@ async def test_gateway_and_agencies_as_processes_give_the_embedded_digest(
         forged = Keyring(b"not the run secret").sign("NSIG", value)
         inbox = run.topics.inbox("NSS")
         await bad_producer.send_and_wait(inbox, b"{not json", key=b"x")
-        await bad_producer.send_and_wait(inbox, value, key=b"fake", headers=[("tearline-sig", forged)])
+        await bad_producer.send_and_wait(inbox, value, key=b"fake", headers=[(SIG_HEADER, forged)])
     await processes.wait_all()
     elapsed = time.perf_counter() - started
     print(f"5 processes: {elapsed:.1f}s")

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from tearline.broker import GATEWAY, kafka_transport
+from tearline.broker import kafka_transport
+from tearline.model import GATEWAY
 from tearline.run import serve
 
 from ._common import (

@@ -52,8 +52,11 @@ from ._lead import (
 from ._log import LogLevel, configure
 from ._messages import ConsentAnswer, ConsentRequest, Observation, Release
 from ._paths import resolve_scenario, scenario_files
+from ._random import rng
 from ._record import (
     EVENT,
+    GATEWAY,
+    WORLD,
     ActionEvent,
     CaseEvent,
     ConsentEvent,
@@ -66,6 +69,7 @@ from ._record import (
     TriageEvent,
     canonical,
     digest,
+    record_order,
 )
 from ._scenario import (
     NOISE_PER_DAY_MAX,
@@ -88,6 +92,7 @@ from ._yaml import Locator, field_path, read, validate
 __all__ = [
     "DAY",
     "EVENT",
+    "GATEWAY",
     "IDENTITY_KINDS",
     "LEVELS",
     "NOISE_PER_DAY_MAX",
@@ -96,6 +101,7 @@ __all__ = [
     "SELECTOR_KINDS",
     "SENSITIVITY_WEIGHT",
     "TLP",
+    "WORLD",
     "ActionEvent",
     "Agency",
     "AgencyId",
@@ -174,7 +180,9 @@ __all__ = [
     "parse_duration",
     "parse_time",
     "read",
+    "record_order",
     "resolve_scenario",
+    "rng",
     "scenario_files",
     "validate",
 ]

@@ -65,9 +65,6 @@ class Window(Model):
     start: Time = Field(alias="from")
     end: Time = Field(alias="to")
 
-    def contains(self, t: int) -> bool:
-        return self.start <= t <= self.end
-
 
 class Indicator(Model):
     """What the lead says about a plot: intent, travel, recon, target, timing..."""

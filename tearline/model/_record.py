@@ -14,11 +14,16 @@ from ._lead import AgencyId
 from ._scenario import Facet
 from ._time import Time
 
+WORLD = "WORLD"
+"""The world's name: it records injects and signs the observations it delivers."""
+GATEWAY = "GATEWAY"
+"""The release gateway's name: it records every sharing decision and signs the released copies."""
+
 
 class _Event(Model):
     at: Time
     by: str
-    """The service that recorded it: an agency id, ``GATEWAY`` or ``WORLD``."""
+    """The service that recorded it: an agency id, :data:`GATEWAY` or :data:`WORLD`."""
     seq: int
     """The recording service's own sequence number (its outputs, in order)."""
 
@@ -136,8 +141,9 @@ Event = Annotated[
 EVENT = TypeAdapter(Event)
 
 
-def sort_key(e: Event) -> tuple[int, str, int]:
-    """Canonical order: time, then recording service, then that service's sequence."""
+def record_order(e: Event) -> tuple[int, str, int]:
+    """The record's canonical order, as a sort key: time, then recording service, then that
+    service's sequence number."""
     return (e.at, e.by, e.seq)
 
 
@@ -148,7 +154,7 @@ def canonical_line(e: Event) -> bytes:
 
 def canonical(events: Iterable[Event]) -> bytes:
     """The whole record, sorted canonically."""
-    return b"".join(canonical_line(e) for e in sorted(events, key=sort_key))
+    return b"".join(canonical_line(e) for e in sorted(events, key=record_order))
 
 
 def digest(record: bytes) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tearline.model import (
+    GATEWAY,
     ActionEvent,
     CaseEvent,
     ConsentEvent,
@@ -57,13 +58,13 @@ def run_timeline(
                 sanitised = " (sanitised)" if e.transforms else ""
                 yield Row(
                     e.at,
-                    "GATEWAY",
+                    GATEWAY,
                     f"releases {label(e.lead)} {e.sender}→{e.recipient}{delay}{sanitised} — {e.reason}",
                     "green",
                 )
             else:
                 yield Row(
-                    e.at, "GATEWAY", f"withholds {label(e.lead)} {e.sender}→{e.recipient} — {e.reason}", "red"
+                    e.at, GATEWAY, f"withholds {label(e.lead)} {e.sender}→{e.recipient} — {e.reason}", "red"
                 )
         elif isinstance(e, ConsentEvent):
             yield Row(

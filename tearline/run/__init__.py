@@ -6,11 +6,10 @@ from ._clock import drive, scoped_replay, serve
 from ._compare import RUNS_MAX, compare_policies
 from ._driver import Driver, Run, RunResult, replay
 from ._exercise import Exercise
-from ._world import WORLD, World
+from ._world import World
 
 __all__ = [
     "RUNS_MAX",
-    "WORLD",
     "Driver",
     "Exercise",
     "Run",

@@ -9,7 +9,7 @@ talk on one single-partition topic, ``<ns>.clock``, in signed JSON messages:
               process builds the same :class:`~tearline._run.Run`: agencies, topics, keys), the
               participants it expects, and the run's *start offsets* — the end of every run topic
               when the session began. Records below them belong to earlier runs in the namespace:
-              every process reads its topics from there (:meth:`KafkaTransport.begin_at`).
+              every process reads its topics from there (:meth:`~tearline.broker.Transport.begin_at`).
 ``ready``     service → driver. It joined the session (again, after a restart: a new incarnation).
 ``tick``      driver → all. Window ``n``: process everything due before ``until``.
 ``done``      service → driver. Window ``n`` is processed, its output flushed and its input
@@ -50,10 +50,9 @@ import structlog
 from pydantic import Field, TypeAdapter, ValidationError
 
 from tearline.broker import (
-    GATEWAY,
+    SENDER_HEADER,
     SIG_HEADER,
     Consumer,
-    KafkaTransport,
     Keyring,
     Message,
     Rejected,
@@ -62,8 +61,9 @@ from tearline.broker import (
     Transport,
     drain,
     open_envelope,
+    signed,
 )
-from tearline.model import Model, RunConfig, RunError, SimTime, iso
+from tearline.model import GATEWAY, Model, RunConfig, RunError, SimTime, iso
 
 from ._driver import Run, RunResult, replay
 
@@ -232,16 +232,13 @@ class ClockLog:
 
 async def post(transport: Transport, topic: str, msg: Control, keyring: Keyring, signer: str) -> None:
     value = msg.model_dump_json(by_alias=True).encode()
-    headers = ((SIG_HEADER, keyring.sign(signer, value)), ("tearline-sender", signer.encode()))
-    await transport.publish(topic, value, key=msg.session.encode(), headers=headers)
+    await transport.publish(topic, value, key=msg.session.encode(), headers=signed(value, keyring, signer))
     await transport.flush()
 
 
 async def scope(transport: Transport, run: Run) -> dict[str, tuple[int, ...]]:
-    """Create the run's topics and, on Kafka, start every reader at their current end."""
+    """Create the run's topics and start every reader at their current end (the run's start offsets)."""
     await run.create_topics(transport)
-    if not isinstance(transport, KafkaTransport):
-        return {}
     floor = await transport.end_offsets([spec.name for spec in run.topics.specs(run.agencies)])
     transport.begin_at(floor)
     return floor
@@ -256,12 +253,11 @@ async def scoped_replay(
 ) -> RunResult:
     """:func:`tearline.replay` in this process on a shared transport, reading only this run's records.
 
-    Topics may already hold earlier runs (same namespace); on Kafka the run starts at their
-    current end, so an earlier run's leftovers are never read as this run's input or record.
+    Topics may already hold earlier runs (same namespace); the run starts at their current end,
+    so an earlier run's leftovers are never read as this run's input or record.
     """
     await scope(transport, Run(config, namespace=namespace))
-    if isinstance(transport, KafkaTransport):
-        transport.sole_producer = True  # every service of the run publishes through it
+    transport.sole_producer = True  # every service of the run publishes through it
     return await replay(config, transport, namespace=namespace, on_step=on_step)
 
 
@@ -282,7 +278,6 @@ class RemoteRun:
         self.window = 0
         self._until: SimTime | None = None
         self._clock: ClockLog | None = None
-        self.bootstrap = transport.bootstrap if isinstance(transport, KafkaTransport) else None
 
     @property
     def session(self) -> Session:
@@ -290,7 +285,7 @@ class RemoteRun:
         return self._clock.sessions[self.session_id]
 
     def _command(self, service: str) -> str:
-        return start_command(service, self.run.topics.namespace, self.bootstrap)
+        return start_command(service, self.run.topics.namespace, self.transport.address)
 
     async def announce(self) -> None:
         """Create the topics, fix the run's start offsets, announce the session, wait for every service."""
@@ -425,7 +420,7 @@ async def drive(
         await remote.end("finished")
         events = await run.collect(transport)
         result = run.finish(
-            events, transport_name="kafka", dead_letters=world.dead_letters + remote.dead_letters()
+            events, transport_name=transport.name, dead_letters=world.dead_letters + remote.dead_letters()
         )
         rlog.info("run finished", digest=result.digest, windows=driver.windows)
         return result
@@ -497,7 +492,7 @@ async def last_audit_seq(transport: Transport, run: Run, service: str) -> int:
     top = 0
     try:
         for message in await drain(consumer):
-            if message.header("tearline-sender") != service.encode():
+            if message.header(SENDER_HEADER) != service.encode():
                 continue
             try:
                 env = open_envelope(message, run.keyring, run.config.run_id, run.senders)
@@ -561,10 +556,9 @@ async def _serve_session(
         )
     run = Run(announce.config, namespace=namespace)
     slog = log.bind(service=name, session=session.id, **run.log_context)
-    if isinstance(transport, KafkaTransport):
-        transport.begin_at(announce.start)
-        # Static membership: a restarted service takes its own place in its group at once.
-        transport.static_members[f"{namespace}.{name}"] = f"{namespace}.{name}"
+    transport.begin_at(announce.start)
+    # A restarted service takes its own place in its group at once.
+    transport.keep_member(f"{namespace}.{name}", f"{namespace}.{name}")
     reported = session.latest.get(name)
     suppress = max(await last_audit_seq(transport, run, name), reported.seq if reported else 0)
     service: Service = (

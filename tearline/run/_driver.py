@@ -7,24 +7,26 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
 from tearline.agencies import AgencyService
 from tearline.broker import (
-    GATEWAY,
     Gateway,
     Keyring,
     MemoryTransport,
     Rejected,
     Service,
+    ServiceSettings,
     Topics,
     Transport,
     drain,
     open_envelope,
 )
 from tearline.model import (
+    GATEWAY,
+    WORLD,
     Event,
     ResolvedAgency,
     RunConfig,
@@ -34,11 +36,12 @@ from tearline.model import (
     configure,
     digest,
     iso,
+    record_order,
 )
 from tearline.policies import Policy, load_policy
 from tearline.report import Summary, judge, summarise, write_run
 
-from ._world import WORLD, World
+from ._world import World
 
 _readers = itertools.count()
 
@@ -92,11 +95,6 @@ class Driver:
         """Something new is due at ``at`` (e.g. a facilitator's inject)."""
         self._next = at if self._next is None else min(self._next, at)
 
-    @property
-    def now(self) -> SimTime | None:
-        """Start of the next window (None once nothing is left)."""
-        return self.peek()
-
     async def step(self) -> SimTime:
         """Run one window; return its start."""
         t = self.peek()
@@ -146,29 +144,30 @@ class Run:
         self.senders = frozenset({WORLD, GATEWAY, *self.agencies})
         self.log_context = {"scenario": self.scenario.id, "seed": config.seed, "policy": config.policy}
 
-    def _common(self, transport: Transport, suppress_through: int = 0) -> dict[str, Any]:
-        return {
-            "transport": transport,
-            "run": self.config.run_id,
-            "topics": self.topics,
-            "keyring": self.keyring,
-            "senders": self.senders,
-            "start": self.scenario.start,
-            "transit": self.scenario.transit,
-            "suppress_through": suppress_through,
-            "log_context": self.log_context,
-        }
+    def settings(self, transport: Transport, suppress_through: int = 0) -> ServiceSettings:
+        """What every service of this run shares, on ``transport`` (``suppress_through``: after a restart)."""
+        return ServiceSettings(
+            transport=transport,
+            run=self.config.run_id,
+            topics=self.topics,
+            keyring=self.keyring,
+            senders=self.senders,
+            start=self.scenario.start,
+            transit=self.scenario.transit,
+            suppress_through=suppress_through,
+            log_context=self.log_context,
+        )
 
     def world(self, transport: Transport) -> World:
-        return World(config=self.config, agencies=self.agencies, **self._common(transport))
+        return World(self.settings(transport), config=self.config, agencies=self.agencies)
 
     def gateway(self, transport: Transport, suppress_through: int = 0) -> Gateway:
         return Gateway(
+            self.settings(transport, suppress_through),
             policy=self.policy,
             scenario=self.scenario,
             agencies=self.agencies,
             seed=self.config.seed,
-            **self._common(transport, suppress_through),
         )
 
     def agency(self, agency_id: str, transport: Transport, suppress_through: int = 0) -> AgencyService:
@@ -176,10 +175,10 @@ class Run:
             known = ", ".join(sorted(self.agencies))
             raise RunError(f"agency {agency_id!r} is not in this run (agencies: {known})")
         return AgencyService(
+            self.settings(transport, suppress_through),
             agency=self.agencies[agency_id],
             seed=self.config.seed,
             consent=self.scenario.consent,
-            **self._common(transport, suppress_through),
         )
 
     async def create_topics(self, transport: Transport) -> None:
@@ -210,7 +209,7 @@ class Run:
 
     def finish(self, events: list[Event], *, transport_name: str, dead_letters: int = 0) -> RunResult:
         """Judge the plots, canonicalise the record, summarise."""
-        ordered = sorted(events, key=lambda e: (e.at, e.by, e.seq))
+        ordered = sorted(events, key=record_order)
         outcomes = judge(self.scenario, self.agencies, ordered, seq_base=0)
         record = canonical([*ordered, *outcomes])
         d = digest(record)
@@ -230,7 +229,7 @@ class Run:
         )
         return RunResult(
             self.config,
-            tuple(sorted([*ordered, *outcomes], key=lambda e: (e.at, e.by, e.seq))),
+            tuple(sorted([*ordered, *outcomes], key=record_order)),
             record,
             d,
             summary,
@@ -263,12 +262,9 @@ async def replay(
             await s.open()
         await run.driver(world, others).run(on_step=on_step)
         events = await run.collect(transport)
-        name = (
-            "memory"
-            if isinstance(transport, MemoryTransport)
-            else type(transport).__name__.removesuffix("Transport").lower()
+        result = run.finish(
+            events, transport_name=transport.name, dead_letters=sum(s.dead_letters for s in services)
         )
-        result = run.finish(events, transport_name=name, dead_letters=sum(s.dead_letters for s in services))
         log.info(
             "run finished", digest=result.digest, sim_time=iso(config.scenario.horizon), events=len(events)
         )
@@ -278,10 +274,3 @@ async def replay(
             await s.close()
         if own:
             await transport.close()
-
-
-async def last_recorded_seq(transport: Transport, run: Run, service: str) -> int:
-    """The highest sequence number ``service`` has on the audit topic (0 if none): what a restarted
-    service need not send again."""
-    events = await run.collect(transport)
-    return max((e.seq for e in events if e.by == service), default=0)

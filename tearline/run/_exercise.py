@@ -13,7 +13,7 @@ import yaml
 
 from tearline.agencies import AgencyService
 from tearline.broker import MemoryTransport, Service
-from tearline.model import Event, Inject, RunConfig, RunError, SimTime
+from tearline.model import Event, Inject, RunConfig, RunError, SimTime, record_order
 
 from ._driver import Driver, Run, RunResult
 
@@ -93,7 +93,7 @@ class Exercise:
 
     async def events(self) -> tuple[list[Event], int]:
         """Every event so far, in canonical order, and how many the previous call returned."""
-        events = sorted(await self.run.collect(self.transport), key=lambda e: (e.at, e.by, e.seq))
+        events = sorted(await self.run.collect(self.transport), key=record_order)
         seen, self._seen = self._seen, len(events)
         return events, seen
 
@@ -102,7 +102,9 @@ class Exercise:
         await self.driver.run()
         events = await self.run.collect(self.transport)
         result = self.run.finish(
-            events, transport_name="memory", dead_letters=sum(s.dead_letters for s in self._services)
+            events,
+            transport_name=self.transport.name,
+            dead_letters=sum(s.dead_letters for s in self._services),
         )
         if out is not None:
             result.write(out)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from typing import Any
 
-from tearline.broker import Service
+from tearline.broker import Service, ServiceSettings
 from tearline.model import (
     DAY,
+    WORLD,
     Grading,
     Identifier,
     IdentifierKind,
@@ -30,9 +30,8 @@ from tearline.model import (
     SourceType,
     Window,
     iso,
+    rng,
 )
-
-WORLD = "WORLD"
 
 _NOISE_IDENTIFIERS: tuple[IdentifierKind, ...] = ("person", "phone", "voip", "vessel", "email", "address")
 _NOISE_INDICATORS: tuple[IndicatorKind, ...] = ("intent", "travel", "recon", "comms", "purchase", "funding")
@@ -50,8 +49,10 @@ class World(Service):
     publishes is there for them to read.
     """
 
-    def __init__(self, *, config: RunConfig, agencies: dict[str, ResolvedAgency], **service: Any) -> None:
-        super().__init__(WORLD, inputs=(), **service)
+    def __init__(
+        self, settings: ServiceSettings, *, config: RunConfig, agencies: dict[str, ResolvedAgency]
+    ) -> None:
+        super().__init__(WORLD, settings, inputs=())
         self.config = config
         self.noise_ids: frozenset[str] = frozenset(o.lead.id for o in noise(config, agencies))
         observations = sorted(
@@ -105,27 +106,27 @@ def noise(config: RunConfig, agencies: dict[str, ResolvedAgency]) -> Iterator[Ob
         rate = s.noise.per_agency.get(agency_id, s.noise.per_day) * config.noise_scale
         if rate <= 0:
             continue
-        rng = random.Random(f"{config.seed}:noise:{agency_id}")
+        draws = rng(config.seed, "noise", agency_id)
         t = float(start)
         n = 0
         while True:
-            t += rng.expovariate(rate / DAY)
+            t += draws.expovariate(rate / DAY)
             if t > end:
                 break
             n += 1
-            yield _noise_lead(rng, agency_id, n, int(t))
+            yield _noise_lead(draws, agency_id, n, int(t))
 
 
-def _noise_lead(rng: random.Random, agency: str, n: int, at: SimTime) -> Observation:
+def _noise_lead(draws: random.Random, agency: str, n: int, at: SimTime) -> Observation:
     def token() -> str:
-        return f"{rng.getrandbits(40):010x}"
+        return f"{draws.getrandbits(40):010x}"
 
-    identifiers = [Identifier(kind=rng.choice(_NOISE_IDENTIFIERS), value=f"x-{token()}")]
-    if rng.random() < 0.3:
+    identifiers = [Identifier(kind=draws.choice(_NOISE_IDENTIFIERS), value=f"x-{token()}")]
+    if draws.random() < 0.3:
         identifiers.append(Identifier(kind="venue", value=f"venue-{token()}"))
-    indicators = [Indicator(kind=rng.choice(_NOISE_INDICATORS), detail="unconfirmed report")]
-    if rng.random() < 0.3:
-        begin = at + rng.randrange(0, 30) * DAY
+    indicators = [Indicator(kind=draws.choice(_NOISE_INDICATORS), detail="unconfirmed report")]
+    if draws.random() < 0.3:
+        begin = at + draws.randrange(0, 30) * DAY
         indicators.append(
             Indicator(
                 kind="timing",
@@ -139,9 +140,9 @@ def _noise_lead(rng: random.Random, agency: str, n: int, at: SimTime) -> Observa
         observed_at=at,
         identifiers=tuple(identifiers),
         indicators=tuple(indicators),
-        marking=Marking(level=rng.choice(_LEVELS)),
-        grading=Grading(reliability=rng.choice(_RELIABILITY), credibility=rng.randint(3, 6)),
-        source=Source(type=rng.choice(_TYPES), sensitivity=rng.choice(_SENSITIVITIES)),
+        marking=Marking(level=draws.choice(_LEVELS)),
+        grading=Grading(reliability=draws.choice(_RELIABILITY), credibility=draws.randint(3, 6)),
+        source=Source(type=draws.choice(_TYPES), sensitivity=draws.choice(_SENSITIVITIES)),
         summary="background report",
         detail="background report",
     )

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tearline import Lead, RunConfig, Scenario, replay
-from tearline.broker import GATEWAY, MemoryTransport, Topics
-from tearline.broker._envelope import Keyring, LeadEnvelope, seal
-from tearline.broker._service import Service
-from tearline.broker._transport import drain
-from tearline.run._driver import Run, last_recorded_seq
+from tearline.broker import SIG_HEADER, Keyring, MemoryTransport, Service, ServiceSettings, Topics, drain
+from tearline.broker._envelope import LeadEnvelope, seal
+from tearline.model import GATEWAY, WORLD
+from tearline.run._clock import last_audit_seq
+from tearline.run._driver import Run
 
 
 class TestDeadLetters:
@@ -32,7 +32,7 @@ class TestDeadLetters:
         forged = LeadEnvelope(run=config.run_id, sender="NSIG", seq=1, at=teaching.start, body=lead)
         value, _ = seal(forged, Keyring(b"not the run secret"))
         sig = Keyring(b"not the run secret").sign("NSIG", value)
-        await transport.publish(inbox, value, key=b"fake", headers=(("tearline-sig", sig),))
+        await transport.publish(inbox, value, key=b"fake", headers=((SIG_HEADER, sig),))
         unsigned, _ = seal(forged, run.keyring)
         await transport.publish(inbox, unsigned, key=b"fake")
         dirty = await _replay_on(run, transport)
@@ -59,7 +59,7 @@ async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: i
         # Drive part of the run, lose the gateway (its memory, not its log), start a new one.
         await driver.run(windows=restart_gateway_at)
         await others[0].close()
-        n = await last_recorded_seq(transport, run, GATEWAY)
+        n = await last_audit_seq(transport, run, GATEWAY)
         fresh = run.gateway(transport, suppress_through=n)
         await fresh.open(rebuild=True)
         driver.others[0] = fresh
@@ -99,8 +99,8 @@ class TestRestart:
 class _Recorder(Service):
     """A toy service that logs the order in which its timers run."""
 
-    def __init__(self, **kw: Any) -> None:
-        super().__init__("WORLD", inputs=(), **kw)
+    def __init__(self, settings: ServiceSettings) -> None:
+        super().__init__(WORLD, settings, inputs=())
         self.ran: list[tuple[int, int]] = []
 
     def schedule(self, times: list[int]) -> None:
@@ -109,10 +109,16 @@ class _Recorder(Service):
 
 
 def _toy(transport: MemoryTransport) -> _Recorder:
-    return _Recorder(
-        transport=transport, run="r", topics=Topics("t"), keyring=Keyring(b"k"), senders=frozenset({"WORLD"}),
-        start=0, transit=60,
-    )  # fmt: skip
+    settings = ServiceSettings(
+        transport=transport,
+        run="r",
+        topics=Topics("t"),
+        keyring=Keyring(b"k"),
+        senders=frozenset({WORLD}),
+        start=0,
+        transit=60,
+    )
+    return _Recorder(settings)
 
 
 class TestClock:
