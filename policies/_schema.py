@@ -40,7 +40,7 @@ Composition::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -75,8 +75,18 @@ def _listify(value: object) -> object:
     return (value,) if isinstance(value, str | bool) else value
 
 
-Many = Annotated[tuple[T, ...], BeforeValidator(_listify)]
-"""A list in YAML; a single value is read as a list of one."""
+if TYPE_CHECKING:
+    Many = Annotated[tuple[T, ...], BeforeValidator(_listify)]
+else:
+
+    class Many:
+        """``Many[X]``: a list of X in YAML; a single X is read as a list of one (the JSON Schema says both)."""
+
+        def __class_getitem__(cls, item: object) -> object:
+            return Annotated[
+                tuple[item, ...], BeforeValidator(_listify, json_schema_input_type=item | list[item])
+            ]
+
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 
@@ -186,7 +196,15 @@ class Rule(Model):
     action: Literal["release", "withhold", "consult"]
     reason: str | None = None
     delay: Duration = 0
-    transforms: tuple[Annotated[TransformSpec, BeforeValidator(_transform_shorthand)], ...] = ()
+    transforms: tuple[
+        Annotated[
+            TransformSpec,
+            BeforeValidator(
+                _transform_shorthand, json_schema_input_type=Literal["tearline", "sis-alert"] | TransformSpec
+            ),
+        ],
+        ...,
+    ] = ()
 
     @model_validator(mode="after")
     def _withhold_plain(self) -> Rule:

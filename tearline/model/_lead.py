@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from ._base import Model
 from ._time import Time
@@ -127,7 +127,26 @@ class Grading(Model):
 _RELIABILITY_W = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 _CREDIBILITY_W = {1: 1.0, 2: 0.8, 3: 0.6, 4: 0.4, 5: 0.2, 6: 0.5}
 
-GradingField = Annotated[Grading, BeforeValidator(_grading)]
+GradingField = Annotated[
+    Grading,
+    BeforeValidator(_grading),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": "^[A-F][1-6]$", "description": "Admiralty code, e.g. B2"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "reliability": {"enum": ["A", "B", "C", "D", "E", "F"]},
+                        "credibility": {"type": "integer", "minimum": 1, "maximum": 6},
+                    },
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        mode="validation",
+    ),
+]
 
 
 class Source(Model):

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 SimTime = int
 """Seconds since 1970-01-01T00:00:00Z. Integer, so ordering and arithmetic are exact."""
@@ -126,8 +126,27 @@ def human_duration(seconds: int) -> str:
     return f"{sign}{m}m"
 
 
-Time = Annotated[SimTime, BeforeValidator(parse_time), PlainSerializer(iso, return_type=str)]
+_TIME_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$",
+    "description": "ISO 8601 date-time with its UTC offset, e.g. 2008-11-26T20:30+05:30",
+}
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"},
+        {"type": "string", "pattern": r"^P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$"},
+    ],
+    "description": "seconds, or a duration such as 30m, 6h, 2d or PT6H",
+}
+
+Time = Annotated[
+    SimTime,
+    BeforeValidator(parse_time),
+    PlainSerializer(iso, return_type=str),
+    WithJsonSchema(_TIME_SCHEMA),
+]
 """A pydantic field type: parsed from ISO 8601, serialised as canonical UTC."""
 
-Duration = Annotated[int, BeforeValidator(parse_duration)]
+Duration = Annotated[int, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
 """A pydantic field type: seconds, parsed from ``6h`` / ``PT6H`` / an integer."""
