@@ -24,6 +24,8 @@ from ._registry import (
     read_policy,
 )
 from ._ruleset import RuleSet
+from ._schema import PolicyDoc
+from .misp import MispDistribution
 
 __all__ = [
     "ALGORITHMS",
@@ -34,8 +36,10 @@ __all__ = [
     "Composite",
     "Ledger",
     "LintReport",
+    "MispDistribution",
     "Policy",
     "PolicyContext",
+    "PolicyDoc",
     "PolicyInfo",
     "Route",
     "RuleSet",

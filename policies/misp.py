@@ -169,6 +169,20 @@ class MispDistribution(BasePolicy):
             cached = self._graphs[key] = (ctx.scenario, _Graph(self, ctx.scenario, ctx.agencies))
         return cached[1]
 
+    def distribution(
+        self, lead: Lead, agencies: Mapping[str, ResolvedAgency]
+    ) -> tuple[str, str | None, tuple[str, ...]]:
+        """How MISP would distribute ``lead`` under these settings: the level (organisation, community,
+        connected, all or group) and, for a sharing group, its name and member agencies (sorted)."""
+        level = _FROM_TLP[lead.tlp] if self.level == "tlp" else self.level
+        if level == "group":
+            return "group", "ad-hoc (named recipients)", tuple(sorted({lead.origin, *lead.named_recipients}))
+        if level.startswith("group:"):
+            name = level[6:]
+            members = {a.id for p in self.groups[name] for a in agencies.values() if p in {a.id, a.country}}
+            return "group", name, tuple(sorted(members))
+        return level, None, ()
+
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         s, r = route.sender.id, route.recipient.id
         level = _FROM_TLP[lead.tlp] if self.level == "tlp" else self.level
