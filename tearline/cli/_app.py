@@ -11,6 +11,7 @@ import typer
 from tearline.model import LogLevel, configure
 
 from ._common import Command, Group, err, out
+from .exchange import export_app, import_app
 from .exercise import exercise
 from .explain import explain
 from .policies import policies_app
@@ -39,6 +40,8 @@ app.command(cls=Command)(exercise)
 app.command(cls=Command)(explain)
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(policies_app, name="policies")
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 app.command("broker", cls=Command)(broker_service)
 app.command("agency", cls=Command)(agency_service)
 
