@@ -344,8 +344,9 @@ def _one(
             "sensitivity": (_tag_value(tags, "tearline", "source-sensitivity") or ["moderate"])[0],
             "method": method,
         },
-        "summary": (report.get("comment") or [""])[0],
-        "detail": (report.get("narrative") or [""])[0],
+        # a text equal to the event's info is the inject's default (its one line), so it is left out
+        "summary": next((t for t in report.get("comment", []) if t != ev.get("info")), ""),
+        "detail": next((t for t in report.get("narrative", []) if t != ev.get("info")), ""),
         "named_recipients": _tag_value(tags, "tearline", "named-recipient"),
     }
     if tlp:
