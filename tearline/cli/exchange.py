@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import yaml
 
 from tearline.model import Event, Scenario
-from tearline.report import RunDirError, read_record
+from tearline.report import RunDirError
 
 from ._common import EXIT_FAILED, Command, Group, clear_errors, err, fail, load, out
 
@@ -33,23 +33,13 @@ OutFile = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (d
 
 def _source(source: str, scenario: str | None) -> tuple[Scenario, list[Event] | None, str]:
     """A scenario, and for a run directory its record and run id."""
-    path = Path(source)
-    if path.is_dir():
-        summary: dict[str, Any] = {}
-        if (path / "summary.json").is_file():
-            try:
-                summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-            except ValueError:
-                summary = {}
-        name = scenario or summary.get("scenario")
-        if not name:
-            fail(f"{path} does not say which scenario it replayed", hint="Name it: --scenario NAME")
-        try:
-            events = read_record(path)
-        except RunDirError as exc:
-            fail(str(exc), hint=exc.hint)
-        return load(str(name)), events, str(summary.get("run_id", path.name))
-    return load(scenario or source), None, ""
+    from tearline.exchange import load_source
+
+    try:
+        loaded = load_source(source, scenario)
+    except RunDirError as exc:
+        fail(str(exc), hint=exc.hint)
+    return loaded.scenario, loaded.events, loaded.run_id
 
 
 def _emit(text: str, to: Path | None) -> None:

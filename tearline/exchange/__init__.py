@@ -1,4 +1,7 @@
-"""The field's formats: STIX 2.1 and MISP out (and MISP in), MSEL spreadsheets, and JSON Schemas."""
+"""The field's formats: STIX 2.1 and MISP out (and MISP in), MSEL spreadsheets, and JSON Schemas.
+
+Exports read a scenario, or a run directory through :func:`load_source` (``tearline.report`` reads
+the record); the package sits above ``tearline.report`` and below ``tearline.cli``."""
 
 from ._misp import (
     DISTRIBUTION,
@@ -21,6 +24,7 @@ from ._msel import (
     write_msel_xlsx,
 )
 from ._schema import SCHEMA_NAMES, json_schema, schema_text, shipped_schema, write_schemas
+from ._source import Source, load_source
 from ._stix import HANDLING_EXTENSION, TLP_MARKINGS, stix_bundle, validate_stix
 
 __all__ = [
@@ -33,9 +37,11 @@ __all__ = [
     "SCHEMA_NAMES",
     "TLP_MARKINGS",
     "MispImport",
+    "Source",
     "injects_from_misp",
     "injects_yaml",
     "json_schema",
+    "load_source",
     "misp_event",
     "misp_events",
     "misp_json",

@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from tearline import Scenario, ScenarioError, load_scenario
@@ -114,3 +116,26 @@ class TestImportErrors:
         path.write_text("not a zip")
         with pytest.raises(ScenarioError, match="not an XLSX workbook"):
             skeleton_from_msel(path)
+
+
+class TestAnyText:
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        text=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60)
+        .map(str.strip)
+        .filter(bool),
+        suffix=st.sampled_from([".csv", ".xlsx"]),
+    )
+    def test_messages_survive_the_sheet(
+        self, teaching: Scenario, tmp_path: Path, text: str, suffix: str
+    ) -> None:
+        """Whatever an inject says (commas, quotes, unicode) comes back from CSV and XLSX unchanged."""
+        inject = teaching.injects[0].model_copy(update={"what": text})
+        s = teaching.model_copy(update={"injects": (inject, *teaching.injects[1:])})
+        path = tmp_path / f"msel{suffix}"
+        if suffix == ".csv":
+            path.write_text(msel_csv(s), encoding="utf-8")
+        else:
+            write_msel_xlsx(s, path)
+        by_id = {i["id"]: i for i in skeleton_from_msel(path)["injects"]}
+        assert by_id[inject.id]["what"] == text

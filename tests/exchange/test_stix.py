@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import stix2
 
-from tearline import RunResult, Scenario
+from tearline import Identifier, RunResult, Scenario
 from tearline.exchange import HANDLING_EXTENSION, TLP_MARKINGS, stix_bundle, validate_stix
 from tearline.model import iso
 
@@ -99,6 +99,25 @@ class TestContent:
         assert json.dumps(stix_bundle(teaching), sort_keys=True) == json.dumps(
             stix_bundle(teaching), sort_keys=True
         )
+
+
+class TestAwkwardValues:
+    def test_quotes_and_backslashes_make_valid_patterns(self, teaching: Scenario) -> None:
+        """Identifier values with quotes, backslashes and unicode are escaped into patterns the validator parses."""
+        inject = teaching.injects[0]
+        odd = (
+            Identifier(kind="person", value='o\'brien \\ "the fox"'),
+            Identifier(kind="email", value="not an e-mail"),
+            Identifier(kind="venue", value="café de l'ère", where="XN"),
+        )
+        lead = inject.lead.model_copy(update={"identifiers": odd})
+        s = teaching.model_copy(
+            update={"injects": (inject.model_copy(update={"lead": lead}), *teaching.injects[1:])}
+        )
+        bundle = stix_bundle(s)
+        (indicator,) = [o for o in of_type(bundle, "indicator") if "'o\\'brien" in o["pattern"]]
+        assert "tearline-identifier:kind = 'email'" in indicator["pattern"]
+        assert validate_stix(bundle) == []
 
 
 class TestRunBundle:
