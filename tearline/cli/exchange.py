@@ -17,9 +17,10 @@ from ._common import EXIT_FAILED, Command, Group, clear_errors, err, fail, load,
 export_app = typer.Typer(
     help="Write a scenario or a run in the field's formats: STIX 2.1, MISP, MSEL, JSON Schema.",
     no_args_is_help=True,
+    cls=Group,
 )
 import_app = typer.Typer(
-    help="Read MISP events and MSEL spreadsheets into Tearline's formats.", no_args_is_help=True
+    help="Read MISP events and MSEL spreadsheets into Tearline's formats.", no_args_is_help=True, cls=Group
 )
 
 Source = Annotated[

@@ -149,6 +149,7 @@ def write_msel_xlsx(scenario: Scenario, path: Path) -> None:
         ("field", "value"),
         [
             ("id", scenario.id), ("title", scenario.title), ("description", scenario.description),
+            ("fictional", scenario.fictional or ""),
             ("start", _local_iso(scenario.start, tz)), ("timezone", tz),
             ("transit", _iso_duration(scenario.transit)),
         ],
@@ -356,6 +357,8 @@ def skeleton_from_msel(path: Path, scenario_id: str | None = None) -> dict[str, 
         "start": meta.get("start") or (_local_iso(times[0] - 86400, timezone) if times else ""),
         "timezone": timezone,
     }
+    if meta.get("fictional"):
+        out["fictional"] = meta["fictional"]
     if meta.get("transit"):
         out["transit"] = meta["transit"]
     out |= {"agencies": agencies, "plots": plots, "injects": injects}

@@ -90,6 +90,14 @@ class TestRoundTrip:
         assert {"agencies[0].country", "agencies[0].kind", "plots"} <= fields
         assert all(p.line for p in exc.value.problems)
 
+    def test_a_fictional_scenario_stays_fictional(self, teaching: Scenario, tmp_path: Path) -> None:
+        """The teaching scenario's 'fictional' note travels in the Scenario sheet, so its skeleton needs no citations."""
+        assert teaching.fictional
+        write_msel_xlsx(teaching, tmp_path / "msel.xlsx")
+        back = load_scenario(skeleton_file(tmp_path, tmp_path / "msel.xlsx"))
+        assert back.fictional == teaching.fictional
+        assert essentials(back) == essentials(teaching)
+
 
 class TestImportErrors:
     def test_a_bad_time_names_sheet_row_and_column(self, tmp_path: Path) -> None:
