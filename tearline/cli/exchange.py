@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from tearline.model import Event, Scenario
+from tearline.model import Event, Scenario, ScenarioError
 from tearline.report import RunDirError
 
 from ._common import EXIT_FAILED, Command, Group, clear_errors, err, fail, load, out
@@ -64,8 +64,9 @@ def export_stix(
         ),
     ] = False,
 ) -> None:
-    """A STIX 2.1 bundle: agencies, leads, plot actors and places, TLP 2.0 markings, handling extension;
-    for a run also releases, deliveries (sightings) and assessments.
+    """A STIX 2.1 bundle of a scenario or a run: agencies, leads, plots, TLP 2.0 and handling markings.
+
+    For a run it adds releases (relationships), deliveries (sightings) and assessments.
 
     Example:  tearline export stix mumbai-2008 -o mumbai.stix.json --validate
     """
@@ -98,8 +99,9 @@ def export_misp(
     ] = "misp-distribution",
     scenario: Annotated[str | None, typer.Option(help="For a run directory without summary.json.")] = None,
 ) -> None:
-    """MISP events (a JSON list of {"Event": ...}): one per lead, with TLP and Admiralty tags, and the
-    distribution the misp-distribution policy gives it; for a run, deliveries as sightings.
+    """MISP events of a scenario or a run: one per lead, TLP and Admiralty tags, distribution from the policy.
+
+    Writes a JSON list of {"Event": ...}; for a run, deliveries are sightings.
 
     Example:  tearline export misp connect-the-dots -p misp-distribution:level=community -o ctd.misp.json
     """
@@ -183,8 +185,10 @@ def import_misp(
     """
     from tearline.exchange import NOT_MAPPED, injects_from_misp, injects_yaml
 
-    with clear_errors():
+    try:
         result = injects_from_misp(file, skip_unmapped=skip_unmapped)
+    except ScenarioError as exc:
+        fail(str(exc), hint="docs/formats.md states what maps to what.")
     for p in result.skipped:
         err.print(f"[yellow]skipped[/] {p.render(str(file))}", soft_wrap=True)
     _emit(
@@ -209,8 +213,10 @@ def import_msel(
     """
     from tearline.exchange import skeleton_from_msel, skeleton_yaml
 
-    with clear_errors():
+    try:
         skeleton = skeleton_from_msel(file, scenario_id)
+    except ScenarioError as exc:
+        fail(str(exc), hint="docs/formats.md states what maps to what.")
     schema = None
     if out_file is not None:
         docs = next(
