@@ -21,12 +21,15 @@ from tearline.model import (
     ConsentTerms,
     Contribution,
     DeliveryEvent,
+    DeskDecision,
+    DeskEvent,
     Grading,
     Lead,
     Marking,
     PublishEvent,
     ResolvedAgency,
     Sensitivity,
+    Share,
     Source,
     TriageEvent,
     rng,
@@ -48,6 +51,8 @@ class AgencyService(Service):
     - A case is actionable when it holds the facets in ``act_on`` and scores at least
       ``act_threshold``. After ``action_delay`` the agency interdicts if it can act where the case
       points; otherwise it warns: it publishes an assessment lead for the gateway to route.
+    - In a live exercise, the players at its desk decide too: each decision reaches it from the
+      world, is recorded, and a release of a lead it holds goes to the gateway as a ``share``.
     """
 
     def __init__(
@@ -68,6 +73,8 @@ class AgencyService(Service):
         self._covered: set[str] = set()
         self._assessments = 0
         self._last_case: dict[str, tuple[object, ...]] = {}
+        self.holdings: dict[str, tuple[Lead, str]] = {}
+        """Every lead it holds, by id: its own (from itself) and what it has received (from whom)."""
 
     @property
     def waiting(self) -> int:
@@ -83,6 +90,7 @@ class AgencyService(Service):
             self.at(self.now + self.agency.processing, lambda: self._hold(obs.lead))
         elif envelope.kind == "release" and envelope.sender == GATEWAY:
             release = envelope.body
+            self.holdings.setdefault(release.lead.id, (release.lead, release.sender))
             self._backlog.append((release.lead, self.now, release.sender))
             self.record(
                 DeliveryEvent,
@@ -92,6 +100,8 @@ class AgencyService(Service):
                 backlog=len(self._backlog) + (1 if self._busy else 0),
             )
             self._next_triage()
+        elif envelope.kind == "desk-decision" and envelope.sender == WORLD:
+            self._desk(envelope.body)
         elif envelope.kind == "consent-request" and envelope.sender == GATEWAY:
             request = envelope.body
             self.at(self.now + self.consent.delay, lambda: self._answer(request))
@@ -100,9 +110,32 @@ class AgencyService(Service):
 
     def _hold(self, lead: Lead) -> None:
         """Own collection: straight into the casebook, and out to the gateway."""
+        self.holdings[lead.id] = (lead, self.agency.id)
         self.send(self.topics.outbox(self.agency.id), "lead", lead, key=lead.id)
         self.record(PublishEvent, agency=self.agency.id, lead=lead.id)
         self._file(lead)
+
+    def _desk(self, decision: DeskDecision) -> None:
+        """A player's decision: recorded; a release of a lead it holds goes to the gateway."""
+        if decision.agency != self.agency.id:
+            raise Rejected(f"a decision for {decision.agency} delivered to {self.agency.id}")
+        held = self.holdings.get(decision.lead)
+        self.record(
+            DeskEvent,
+            agency=self.agency.id,
+            lead=decision.lead,
+            action=decision.action,
+            counterpart=decision.counterpart,
+            note=decision.note,
+            held=held is not None or decision.action == "request",
+        )
+        if decision.action == "release" and held is not None:
+            self.send(
+                self.topics.outbox(self.agency.id),
+                "share",
+                Share(lead=held[0], recipient=decision.counterpart),
+                key=decision.lead,
+            )
 
     # -- triage ----------------------------------------------------------------------------
     def _next_triage(self) -> None:
@@ -124,7 +157,7 @@ class AgencyService(Service):
         case = self.cases.add(lead)
         facets = case.facets(self.now)
         score = case.score()
-        actionable = set(self.agency.act_on) <= set(facets) and score >= self.agency.act_threshold
+        actionable = case.actionable(self.agency, self.now)
         state = (tuple(sorted(case.leads)), facets, score)
         if self._last_case.get(case.id) != state:
             self._last_case[case.id] = state

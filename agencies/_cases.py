@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tearline.model import IDENTITY_KINDS, PLACE_KINDS, Facet, Lead, SimTime
+from tearline.model import IDENTITY_KINDS, PLACE_KINDS, Facet, Lead, ResolvedAgency, SimTime
 
 
 @dataclass
@@ -60,6 +60,11 @@ class Case:
                 continue
             miss *= 1.0 - lead.grading.weight
         return round(1.0 - miss, 6)
+
+    def actionable(self, agency: ResolvedAgency, now: SimTime) -> bool:
+        """The one rule for acting on a case: it holds the facets in the agency's ``act_on`` and
+        scores at least its ``act_threshold`` (the agency's analysts and the exercise's views agree)."""
+        return set(agency.act_on) <= set(self.facets(now)) and self.score() >= agency.act_threshold
 
     def places(self) -> set[str]:
         """Countries of the places in the case (where known)."""

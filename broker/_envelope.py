@@ -21,11 +21,23 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import Field, TypeAdapter, ValidationError
 
-from tearline.model import ConsentAnswer, ConsentRequest, Event, Lead, Model, Observation, Release
+from tearline.model import (
+    ConsentAnswer,
+    ConsentRequest,
+    DeskDecision,
+    Event,
+    Lead,
+    Model,
+    Observation,
+    Release,
+    Share,
+)
 
 from ._transport import Headers, Message
 
-Kind = Literal["observation", "lead", "release", "event", "consent-request", "consent-answer"]
+Kind = Literal[
+    "observation", "lead", "release", "event", "consent-request", "consent-answer", "desk-decision", "share"
+]
 SIG_HEADER = "tearline-sig"
 """The header carrying the value's HMAC-SHA256 under the sender's key."""
 SENDER_HEADER = "tearline-sender"
@@ -72,13 +84,25 @@ class ConsentAnswerEnvelope(_Envelope):
     body: ConsentAnswer
 
 
+class DeskDecisionEnvelope(_Envelope):
+    kind: Literal["desk-decision"] = "desk-decision"
+    body: DeskDecision
+
+
+class ShareEnvelope(_Envelope):
+    kind: Literal["share"] = "share"
+    body: Share
+
+
 Envelope = Annotated[
     ObservationEnvelope
     | LeadEnvelope
     | ReleaseEnvelope
     | EventEnvelope
     | ConsentRequestEnvelope
-    | ConsentAnswerEnvelope,
+    | ConsentAnswerEnvelope
+    | DeskDecisionEnvelope
+    | ShareEnvelope,
     Field(discriminator="kind"),
 ]
 ENVELOPE: TypeAdapter[Envelope] = TypeAdapter(Envelope)
@@ -89,6 +113,8 @@ _BY_KIND: dict[str, type[_Envelope]] = {
     "event": EventEnvelope,
     "consent-request": ConsentRequestEnvelope,
     "consent-answer": ConsentAnswerEnvelope,
+    "desk-decision": DeskDecisionEnvelope,
+    "share": ShareEnvelope,
 }
 
 

@@ -12,6 +12,7 @@ from tearline.model import (
     Decision,
     DecisionEvent,
     Lead,
+    PolicyEvent,
     Release,
     ResolvedAgency,
     Scenario,
@@ -53,6 +54,8 @@ class Gateway(Service):
             for recipient in sorted(self.agencies):
                 if recipient != envelope.sender:
                     self._decide(lead, envelope.sender, recipient)
+        elif envelope.kind == "share":
+            self._share(envelope.body.lead, envelope.sender, envelope.body.recipient)
         elif envelope.kind == "consent-answer":
             answer = envelope.body
             pending = self._pending.pop((answer.lead, answer.recipient), None)
@@ -63,6 +66,21 @@ class Gateway(Service):
             self._decide(lead, sender, answer.recipient, answered=True)
         else:
             raise Rejected(f"the gateway takes no {envelope.kind!r} messages")
+
+    def adopt(self, policy: Policy, name: str, previous: str, at: int) -> None:
+        """Decide by another policy from ``at`` on (a facilitator's "what if they shared now?")."""
+        self.now = max(self.now, at)
+        self.policy = policy
+        self.record(PolicyEvent, policy=name, previous=previous)
+
+    def _share(self, lead: Lead, sender: str, recipient: str) -> None:
+        """A desk's release in a live exercise: the gateway carries it out, whatever the policy says."""
+        if recipient not in self.agencies or recipient == sender:
+            raise Rejected(f"{sender} cannot share with {recipient!r}")
+        if lead.origin != sender and not any(h.recipient == sender for h in lead.provenance):
+            raise Rejected(f"{sender} shared lead {lead.id}, which it does not hold")
+        decision = Decision.release("desk", f"the {sender} desk released it in the exercise")
+        self._deliver(lead, sender, recipient, decision)
 
     def _context(self) -> PolicyContext:
         return PolicyContext(self.scenario, self.agencies, self.now, self.seed, self.ledger)
@@ -96,6 +114,10 @@ class Gateway(Service):
                     key=lead.id,
                 )
                 return
+        self._deliver(lead, sender, recipient, decision)
+
+    def _deliver(self, lead: Lead, sender: str, recipient: str, decision: Decision) -> None:
+        """Carry out a release or withholding, and record it with its rule and reason."""
         deliver_at = None
         exposure = 0.0
         if decision.action == "release":

@@ -50,7 +50,7 @@ from ._lead import (
     Window,
 )
 from ._log import LogLevel, configure
-from ._messages import ConsentAnswer, ConsentRequest, Observation, Release
+from ._messages import ConsentAnswer, ConsentRequest, DeskAction, DeskDecision, Observation, Release, Share
 from ._paths import resolve_scenario, scenario_files
 from ._random import rng
 from ._record import (
@@ -62,9 +62,12 @@ from ._record import (
     ConsentEvent,
     DecisionEvent,
     DeliveryEvent,
+    DeskEvent,
     Event,
     InjectEvent,
+    NoteEvent,
     OutcomeEvent,
+    PolicyEvent,
     PublishEvent,
     TriageEvent,
     canonical,
@@ -118,6 +121,9 @@ __all__ = [
     "Decision",
     "DecisionEvent",
     "DeliveryEvent",
+    "DeskAction",
+    "DeskDecision",
+    "DeskEvent",
     "Duration",
     "Event",
     "Expectation",
@@ -137,10 +143,12 @@ __all__ = [
     "LogLevel",
     "Marking",
     "Model",
+    "NoteEvent",
     "Observation",
     "OutcomeEvent",
     "Plot",
     "PolicyError",
+    "PolicyEvent",
     "Problem",
     "PublishEvent",
     "Release",
@@ -151,6 +159,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Sensitivity",
+    "Share",
     "SimTime",
     "SisAlert",
     "Source",

@@ -41,3 +41,26 @@ class ConsentAnswer(Model):
     sender: AgencyId
     recipient: AgencyId
     answer: Literal["grant", "refuse"]
+
+
+DeskAction = Literal["release", "withhold", "request"]
+
+
+class DeskDecision(Model):
+    """A player's decision at an agency's desk in a live exercise, carried by the world to that agency.
+
+    ``release``/``withhold``: the agency's own choice about one of its holdings and one recipient
+    (``counterpart``); ``request``: it asks ``counterpart`` for a lead it holds."""
+
+    agency: AgencyId
+    lead: str
+    action: DeskAction
+    counterpart: AgencyId
+    note: str = ""
+
+
+class Share(Model):
+    """An agency tells the gateway to release one of its holdings to a recipient (a desk's decision)."""
+
+    lead: Lead
+    recipient: AgencyId

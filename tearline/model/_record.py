@@ -11,6 +11,7 @@ from pydantic import Field, TypeAdapter
 from ._base import Model
 from ._decision import Action
 from ._lead import AgencyId
+from ._messages import DeskAction
 from ._scenario import Facet
 from ._time import Time
 
@@ -126,6 +127,34 @@ class OutcomeEvent(_Event):
     """First time any agency's case held what the plot's ``needs`` ask for."""
 
 
+class DeskEvent(_Event):
+    """A player's decision at an agency's desk in a live exercise (recorded by that agency)."""
+
+    kind: Literal["desk"] = "desk"
+    agency: AgencyId
+    lead: str
+    action: DeskAction
+    counterpart: AgencyId
+    note: str = ""
+    held: bool = True
+    """False when the agency did not hold the lead (nothing was released)."""
+
+
+class NoteEvent(_Event):
+    """A facilitator's note in a live exercise (recorded by the world)."""
+
+    kind: Literal["note"] = "note"
+    text: str
+
+
+class PolicyEvent(_Event):
+    """The gateway adopts another sharing policy mid-exercise ("what if they shared now?")."""
+
+    kind: Literal["policy"] = "policy"
+    policy: str
+    previous: str
+
+
 Event = Annotated[
     InjectEvent
     | PublishEvent
@@ -135,7 +164,10 @@ Event = Annotated[
     | TriageEvent
     | CaseEvent
     | ActionEvent
-    | OutcomeEvent,
+    | OutcomeEvent
+    | DeskEvent
+    | NoteEvent
+    | PolicyEvent,
     Field(discriminator="kind"),
 ]
 EVENT = TypeAdapter(Event)

@@ -12,9 +12,12 @@ from tearline.model import (
     ConsentEvent,
     DecisionEvent,
     DeliveryEvent,
+    DeskEvent,
     Event,
     InjectEvent,
+    NoteEvent,
     OutcomeEvent,
+    PolicyEvent,
     PublishEvent,
     Scenario,
     TriageEvent,
@@ -31,9 +34,17 @@ class Row:
 
 
 def run_timeline(
-    scenario: Scenario, events: Sequence[Event], *, show_noise: bool = False, since: int = 0
+    scenario: Scenario,
+    events: Sequence[Event],
+    *,
+    show_noise: bool = False,
+    since: int = 0,
+    fold: bool = False,
 ) -> Iterator[Row]:
-    """The story of a run, leaving out background noise unless asked (rows for ``events[since:]``)."""
+    """The story of a run, leaving out background noise unless asked (rows for ``events[since:]``).
+
+    ``fold`` gives one row for the withholdings of one lead by one rule at one time ("withholds
+    lead 'x' from 12 agencies"), which a room can follow."""
     noise = {e.lead for e in events if isinstance(e, InjectEvent) and e.noise}
     what = {i.id: i.what for i in scenario.injects}
     plots = {p.id: p for p in scenario.plots}
@@ -42,10 +53,43 @@ def run_timeline(
         return f"lead '{lead}'" if lead in what else lead
 
     last_facets: dict[str, tuple[str, ...]] = {}
+    folded: list[DecisionEvent] = []
+
+    def flush() -> Iterator[Row]:
+        if len(folded) > 1:
+            first = folded[0]
+            yield Row(
+                first.at,
+                "GATEWAY",
+                f"withholds {label(first.lead)} from {len(folded)} agencies "
+                f"({', '.join(d.recipient for d in folded)}) — {first.rule}",
+                "red",
+            )
+        elif folded:
+            first = folded[0]
+            yield Row(
+                first.at,
+                "GATEWAY",
+                f"withholds {label(first.lead)} {first.sender}→{first.recipient} — {first.reason}",
+                "red",
+            )
+        folded.clear()
+
     for e in events[since:]:
         lead = getattr(e, "lead", None)
         if not show_noise and lead in noise:
             continue
+        if fold and isinstance(e, DecisionEvent) and e.action == "withhold":
+            if folded and (folded[0].at, folded[0].lead, folded[0].sender, folded[0].rule) != (
+                e.at,
+                e.lead,
+                e.sender,
+                e.rule,
+            ):
+                yield from flush()
+            folded.append(e)
+            continue
+        yield from flush()
         if isinstance(e, InjectEvent):
             tag = " [disputed]" if e.disputed else ""
             yield Row(e.at, e.observer, f"observes: {e.what}{tag}", "bold")
@@ -95,6 +139,18 @@ def run_timeline(
         elif isinstance(e, ActionEvent):
             verb = "INTERDICTS" if e.action == "interdict" else f"warns others (assessment {e.lead})"
             yield Row(e.at, e.agency, f"{verb} on case {e.case}", "bold magenta")
+        elif isinstance(e, DeskEvent):
+            if e.action == "request":
+                yield Row(e.at, e.agency, f"desk requests {label(e.lead)} from {e.counterpart}", "yellow")
+            else:
+                unheld = "" if e.held else " (not held: nothing sent)"
+                yield Row(
+                    e.at, e.agency, f"desk {e.action}s {label(e.lead)} → {e.counterpart}{unheld}", "yellow"
+                )
+        elif isinstance(e, NoteEvent):
+            yield Row(e.at, "NOTE", e.text, "italic")
+        elif isinstance(e, PolicyEvent):
+            yield Row(e.at, "GATEWAY", f"now decides by policy {e.policy} (was {e.previous})", "bold yellow")
         elif isinstance(e, OutcomeEvent):
             name = plots[e.plot].name
             if e.result == "disrupted" and e.warning is not None:
@@ -108,6 +164,8 @@ def run_timeline(
                 yield Row(
                     e.at, "OUTCOME", f"{name}: ATTACK — the dots were not connected in time", "bold red"
                 )
+
+    yield from flush()
 
 
 def inject_timeline(scenario: Scenario) -> Iterator[Row]:
