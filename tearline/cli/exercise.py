@@ -26,6 +26,9 @@ EXERCISE_HELP = """commands:
   live SPEED [FOR]    run paced against the wall clock: SPEED sim-seconds per second (e.g. live 3600 1d)
   view AGENCY         what one agency holds now: its cases, and what waits for triage
   inject FILE         add injects (scenario inject format, one or a list) from a YAML file
+  note TEXT           write a facilitator's note into the record
+  policy NAME         decide by another sharing policy from now on ("what if they shared now?")
+  rewind TIME         go back to an earlier time (the moves made by then are replayed)
   debrief [DIR]       play out the rest, print the outcome; write record, summary and injects to DIR
   help | quit"""
 
@@ -53,19 +56,22 @@ def exercise(
 
 async def _exercise_loop(ex: Any, noise: bool) -> None:
     import shlex
-    import time as wall
 
     from tearline.model import parse_duration, parse_time
-    from tearline.run import Exercise
+    from tearline.run import Exercise, Skip
 
     assert isinstance(ex, Exercise)
     s = ex.run.scenario
     await ex.start()
     out.print(f"[bold]{s.title}[/] — policy {ex.config.policy}, seed {ex.config.seed}. Type 'help'.")
 
+    def said(skip: Skip | None) -> None:
+        if skip is not None:
+            out.print(f"[dim]{skip.describe(s.local)}[/]")
+
     async def show() -> None:
         events, since = await ex.events()
-        for row in run_timeline(s, events, show_noise=noise, since=since):
+        for row in run_timeline(s, events, show_noise=noise, since=since, fold=not noise):
             out.print(
                 f"{s.local(row.at)}  [bold]{row.who:<10}[/] {row.what}",
                 style=row.style or None,
@@ -91,22 +97,26 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
             if cmd == "help":
                 out.print(EXERCISE_HELP)
             elif cmd == "step":
-                await ex.step(int(args[0]) if args else 1)
+                said(await ex.step(int(args[0]) if args else 1))
             elif cmd == "advance":
-                await ex.advance_to(ex.clock + parse_duration(args[0]))
+                said(await ex.advance_to(ex.clock + parse_duration(args[0])))
             elif cmd == "until":
-                await ex.advance_to(parse_time(args[0]))
+                said(await ex.advance_to(parse_time(args[0])))
             elif cmd == "live":
                 speed = float(args[0])
-                stop = ex.clock + (parse_duration(args[1]) if len(args) > 1 else s.horizon)
-                try:
-                    while (t := ex.driver.peek()) is not None and t < stop:
-                        before = ex.clock
-                        await ex.driver.step()
-                        await show()
-                        wall.sleep(min(5.0, max(0.0, (ex.clock - before) / speed)))
-                except KeyboardInterrupt:
-                    out.print("paused")
+                if speed <= 0:
+                    raise ValueError("SPEED must be positive (sim-seconds per second)")
+                stop = ex.clock + parse_duration(args[1]) if len(args) > 1 else s.horizon
+                await _live(ex, speed, stop, show, said)
+            elif cmd == "note":
+                ex.note(" ".join(args) or _missing("TEXT"))
+                out.print(f"note recorded at {s.local(ex.clock)}")
+            elif cmd == "policy":
+                ex.change_policy(args[0])
+                out.print(f"the gateway decides by {args[0]} from {s.local(ex.clock)}")
+            elif cmd == "rewind":
+                ex = await ex.rewound(parse_time(args[0]))
+                out.print(f"rewound to {s.local(ex.clock)}; {len(ex.moves)} earlier move(s) replayed")
             elif cmd == "view":
                 v = ex.view(args[0])
                 table = Table(
@@ -144,6 +154,29 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
             err.print(f"[red]{cmd}: {exc or 'missing argument'}[/] (type 'help')")
         except TearlineError as exc:
             err.print(f"[red]{exc}[/]")
+        except OSError as exc:
+            err.print(f"[red]{cmd}: {exc.strerror or exc}: {exc.filename or ''}[/] (the exercise goes on)")
+
+
+async def _live(ex: Any, speed: float, stop: int, show: Any, said: Any) -> None:
+    """Run paced against the wall clock without blocking the event loop; Ctrl-C pauses."""
+    import asyncio
+
+    try:
+        while (t := ex.driver.peek()) is not None and t < stop:
+            before = ex.clock
+            said(await ex.step())
+            await show()
+            await asyncio.sleep(min(5.0, max(0.0, (ex.clock - before) / speed)))
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        out.print("paused")
+
+
+def _missing(what: str) -> str:
+    raise ValueError(f"missing {what}")
 
 
 def _read_injects(path: Path) -> list[Inject]:

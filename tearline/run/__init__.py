@@ -5,20 +5,44 @@ from ._check import check_scenarios
 from ._clock import drive, scoped_replay, serve
 from ._compare import RUNS_MAX, compare_policies
 from ._driver import Driver, Run, RunResult, replay
-from ._exercise import Exercise
+from ._exercise import (
+    AgencyView,
+    CaseView,
+    DeskMove,
+    Exercise,
+    Holding,
+    InjectMove,
+    Move,
+    NoteMove,
+    PolicyMove,
+    Skip,
+    read_moves,
+    write_moves,
+)
 from ._world import World
 
 __all__ = [
     "RUNS_MAX",
+    "AgencyView",
+    "CaseView",
+    "DeskMove",
     "Driver",
     "Exercise",
+    "Holding",
+    "InjectMove",
+    "Move",
+    "NoteMove",
+    "PolicyMove",
     "Run",
     "RunResult",
+    "Skip",
     "World",
     "check_scenarios",
     "compare_policies",
     "drive",
+    "read_moves",
     "replay",
     "scoped_replay",
     "serve",
+    "write_moves",
 ]

@@ -1,21 +1,77 @@
-"""A live tabletop exercise: step the clock, inject, look at each agency's view, debrief.
+"""A live tabletop exercise: step the clock, inject, decide at the agencies' desks, rewind, debrief.
 
-Runs in-process. Every inject a facilitator adds is part of the record, and is written next to it
-(``facilitator-injects.yaml``) so the exercise can be replayed exactly.
+Runs in-process, on the same services as any run. Everything people do during an exercise is a
+*move* stamped with the exercise clock at which it was made: a facilitator's inject or note, a
+change of policy, a player's decision at an agency's desk. The state of an exercise is a function
+of its configuration and its moves, so rewinding is replaying the moves made before a time, and
+the moves saved next to the record (``exercise.yaml``) replay the exercise byte for byte.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import Field, TypeAdapter
 
 from tearline.agencies import AgencyService
-from tearline.broker import MemoryTransport, Service
-from tearline.model import Event, Inject, RunConfig, RunError, SimTime, record_order
+from tearline.broker import Gateway, MemoryTransport, Service
+from tearline.model import (
+    DAY,
+    DeskDecision,
+    DeskEvent,
+    Event,
+    Inject,
+    Lead,
+    Model,
+    RunConfig,
+    RunError,
+    SimTime,
+    Time,
+    human_duration,
+    record_order,
+)
+from tearline.policies import load_policy
 
 from ._driver import Driver, Run, RunResult
+
+
+class InjectMove(Model):
+    """The facilitator adds an inject (observed at its own time, or now if that has passed)."""
+
+    kind: Literal["inject"] = "inject"
+    clock: Time
+    inject: Inject
+
+
+class NoteMove(Model):
+    """The facilitator writes a note into the record."""
+
+    kind: Literal["note"] = "note"
+    clock: Time
+    text: str
+
+
+class PolicyMove(Model):
+    """The facilitator changes the sharing policy from now on."""
+
+    kind: Literal["policy"] = "policy"
+    clock: Time
+    policy: str
+
+
+class DeskMove(Model):
+    """A player decides at an agency's desk: release, withhold or request a lead."""
+
+    kind: Literal["desk"] = "desk"
+    clock: Time
+    decision: DeskDecision
+
+
+Move = Annotated[InjectMove | NoteMove | PolicyMove | DeskMove, Field(discriminator="kind")]
+MOVES: TypeAdapter[list[Move]] = TypeAdapter(list[Move])
 
 
 @dataclass(frozen=True)
@@ -35,27 +91,80 @@ class AgencyView:
     cases: tuple[CaseView, ...]
 
 
+@dataclass(frozen=True)
+class Holding:
+    """One lead an agency holds, as its people see it."""
+
+    lead: Lead
+    source: str
+    """Who it came from: the agency itself for its own collection, else the sender."""
+    read: bool
+    """False while it waits in the triage queue."""
+    noise: bool
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A quiet period the clock passed over: nothing was due between ``start`` and ``end``."""
+
+    start: SimTime
+    end: SimTime
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def describe(self, local: Any) -> str:
+        return f"nothing happens from {local(self.start)} to {local(self.end)} ({human_duration(self.length)} skipped)"
+
+
 class Exercise:
-    """One exercise: a run whose clock the facilitator drives."""
+    """One exercise: a run whose clock the facilitator drives.
+
+    The exercise clock (:attr:`clock`) is where the facilitator stands. Every window of the run
+    that starts before it has been run, none at or after it — so a move made at a clock time has
+    the same effect whenever it is replayed at that clock time.
+    """
 
     def __init__(self, config: RunConfig) -> None:
         self.config = config
         self.run = Run(config)
         self.transport = MemoryTransport()
-        self.added: list[Inject] = []
+        self.moves: list[Move] = []
+        self.policy = config.policy
         self._seen = 0
         self._driver: Driver | None = None
         self._services: list[Service] = []
+        self._clock: SimTime = config.scenario.start
+
+    @classmethod
+    async def replay(cls, config: RunConfig, moves: list[Move], *, until: SimTime | None = None) -> Exercise:
+        """A new exercise with ``moves`` made again at their clock times (those up to ``until``)."""
+        ex = cls(config)
+        await ex.start()
+        for move in moves:
+            if until is not None and move.clock > until:
+                break
+            await ex.advance_to(move.clock)
+            await ex.make(move)
+        if until is not None:
+            await ex.advance_to(until)
+        return ex
 
     async def start(self) -> None:
         await self.run.create_topics(self.transport)
         self.world = self.run.world(self.transport)
+        self.gateway: Gateway = self.run.gateway(self.transport)
         self.agencies = {a: self.run.agency(a, self.transport) for a in sorted(self.run.agencies)}
-        others: list[Service] = [self.run.gateway(self.transport), *self.agencies.values()]
+        others: list[Service] = [self.gateway, *self.agencies.values()]
         self._services = [self.world, *others]
         for s in self._services:
             await s.open()
         self._driver = self.run.driver(self.world, others)
+
+    async def close(self) -> None:
+        for s in self._services:
+            await s.close()
 
     @property
     def driver(self) -> Driver:
@@ -65,31 +174,139 @@ class Exercise:
 
     @property
     def clock(self) -> SimTime:
-        """Where the exercise stands: the start of the next window (or the horizon when done)."""
-        return self.driver.peek() or self.run.scenario.horizon
+        """Where the exercise stands (the horizon once the run is over)."""
+        return min(self._clock, self.run.scenario.horizon) if self.driver.peek() is None else self._clock
 
-    async def step(self, windows: int = 1) -> None:
-        await self.driver.run(windows=windows)
+    @property
+    def over(self) -> bool:
+        return self.driver.peek() is None
 
-    async def advance_to(self, until: SimTime) -> None:
-        while (t := self.driver.peek()) is not None and t < until:
+    def local(self, t: SimTime) -> str:
+        return self.run.scenario.local(t)
+
+    # -- the clock -------------------------------------------------------------------------
+    async def step(self, windows: int = 1) -> Skip | None:
+        """Run the next ``windows`` windows; say so if the clock passed over a quiet period."""
+        skip = None
+        for _ in range(windows):
+            t = self.driver.peek()
+            if t is None:
+                self._clock = self.run.scenario.horizon
+                break
+            skip = _longer(skip, self._clock, t)
             await self.driver.step()
+            self._clock = self.driver.peek() or self.run.scenario.horizon
+        return skip
 
-    def inject(self, inject: Inject) -> None:
-        if inject.observer not in self.agencies:
+    async def advance_to(self, until: SimTime) -> Skip | None:
+        """Move the clock to ``until``, running every window that starts before it; returns the
+        longest quiet period passed over (over a day with nothing due), if any."""
+        if until < self._clock:
             raise RunError(
-                f"no agency {inject.observer!r} in this exercise (agencies: {', '.join(self.agencies)})"
+                f"{self.local(until)} is before the exercise clock ({self.local(self._clock)}); rewind instead"
             )
+        last, quiet = self._clock, None
+        while (t := self.driver.peek()) is not None and t < until:
+            quiet = _longer(quiet, last, t)
+            await self.driver.step()
+            last = t
+        self._clock = min(until, self.run.scenario.horizon) if self.driver.peek() is None else until
+        return _longer(quiet, last, self._clock)
+
+    def _now(self) -> SimTime:
+        """The earliest time a move can take effect: the clock, or later if a service is already past it."""
+        return max(self._clock, *(s.now for s in self._services))
+
+    # -- moves -----------------------------------------------------------------------------
+    async def make(self, move: Move) -> None:
+        """Make one move at the current clock (and keep it for replay)."""
+        move = move.model_copy(update={"clock": self._clock})
+        if isinstance(move, InjectMove):
+            self._inject(move.inject)
+        elif isinstance(move, NoteMove):
+            self._note(move.text)
+        elif isinstance(move, PolicyMove):
+            self._adopt(move.policy)
+        else:
+            self._desk(move.decision)
+        self.moves.append(move)
+
+    def inject(self, inject: Inject) -> Inject:
+        """Add a facilitator's inject; returns it as it will be observed (not before now)."""
+        inject = self._checked(inject)
+        self.moves.append(InjectMove(clock=self._clock, inject=inject))
+        self._inject(inject)
+        return inject
+
+    def note(self, text: str) -> None:
+        self.moves.append(NoteMove(clock=self._clock, text=text))
+        self._note(text)
+
+    def change_policy(self, policy: str) -> None:
+        load_policy(policy)  # a bad name fails here, before anything changes
+        self.moves.append(PolicyMove(clock=self._clock, policy=policy))
+        self._adopt(policy)
+
+    def decide(self, decision: DeskDecision) -> None:
+        """A player's decision at an agency's desk: it reaches that agency now, which records it."""
+        self._check_agency(decision.agency)
+        self._check_agency(decision.counterpart)
+        if decision.counterpart == decision.agency:
+            raise RunError(f"{decision.agency} cannot {decision.action} a lead to itself")
+        held = self.agencies[decision.agency].holdings
+        if decision.action != "request" and decision.lead not in held:
+            raise RunError(f"{decision.agency} does not hold lead {decision.lead!r}")
+        self.moves.append(DeskMove(clock=self._clock, decision=decision))
+        self._desk(decision)
+
+    def _checked(self, inject: Inject) -> Inject:
+        self._check_agency(inject.observer)
+        now = self._now()
+        return inject if inject.at >= now else inject.model_copy(update={"at": now})
+
+    def _inject(self, inject: Inject) -> None:
+        inject = self._checked(inject)
         self.world.add(inject)
         self.driver.wake(inject.at)
-        self.added.append(inject)
 
+    def _note(self, text: str) -> None:
+        now = self._now()
+        self.world.note(text, now)
+        self.driver.wake(now)
+
+    def _adopt(self, policy: str) -> None:
+        self.gateway.adopt(load_policy(policy), policy, self.policy, self._now())
+        self.policy = policy
+
+    def _desk(self, decision: DeskDecision) -> None:
+        now = self._now()
+        self.world.desk(decision, now)
+        self.driver.wake(now)
+
+    def _check_agency(self, agency_id: str) -> None:
+        if agency_id not in self.agencies:
+            raise RunError(f"no agency {agency_id!r} in this exercise (agencies: {', '.join(self.agencies)})")
+
+    # -- what people see -------------------------------------------------------------------
     def view(self, agency_id: str) -> AgencyView:
         """What one agency knows right now: its cases, and what waits in its triage queue."""
-        service = self.agencies.get(agency_id)
-        if service is None:
-            raise RunError(f"no agency {agency_id!r} in this exercise (agencies: {', '.join(self.agencies)})")
-        return _view(service, self.clock)
+        self._check_agency(agency_id)
+        return _view(self.agencies[agency_id], self._now())
+
+    def holdings(self, agency_id: str) -> list[Holding]:
+        """Every lead one agency holds (its own and what it received), newest first — nothing else."""
+        self._check_agency(agency_id)
+        service = self.agencies[agency_id]
+        filed = {lead for case in service.cases.cases() for lead in case.leads}
+        out = [
+            Holding(lead, source, lead.id in filed, lead.id in self.world.noise_ids)
+            for lead, source in service.holdings.values()
+        ]
+        return sorted(out, key=lambda h: (-h.lead.observed_at, h.lead.id))
+
+    async def record(self) -> list[Event]:
+        """Every event so far, in canonical order (read from the audit topic)."""
+        return sorted(await self.run.collect(self.transport), key=record_order)
 
     async def events(self) -> tuple[list[Event], int]:
         """Every event so far, in canonical order, and how many the previous call returned."""
@@ -97,9 +314,25 @@ class Exercise:
         seen, self._seen = self._seen, len(events)
         return events, seen
 
+    async def desk_events(self) -> list[DeskEvent]:
+        """The players' decisions so far, as the agencies recorded them."""
+        return [e for e in await self.record() if isinstance(e, DeskEvent)]
+
+    # -- rewind and debrief ----------------------------------------------------------------
+    async def rewound(self, to: SimTime) -> Exercise:
+        """The exercise as it stood at ``to``: a new one, replayed with the moves made by then."""
+        if to < self.run.scenario.start:
+            raise RunError(
+                f"{self.local(to)} is before the scenario starts ({self.local(self.run.scenario.start)})"
+            )
+        if to > self._clock:
+            raise RunError(f"{self.local(to)} is after the exercise clock ({self.local(self._clock)})")
+        return await Exercise.replay(self.config, self.moves, until=to)
+
     async def debrief(self, out: Path | None = None) -> RunResult:
-        """Play out the rest of the run, judge it, and (optionally) write record, summary and injects."""
+        """Play out the rest of the run, judge it, and (optionally) write record, summary and moves."""
         await self.driver.run()
+        self._clock = self.run.scenario.horizon
         events = await self.run.collect(self.transport)
         result = self.run.finish(
             events,
@@ -108,27 +341,49 @@ class Exercise:
         )
         if out is not None:
             result.write(out)
+            write_moves(out / "exercise.yaml", self.config, self.moves)
+            added = [m.inject for m in self.moves if isinstance(m, InjectMove)]
             (out / "facilitator-injects.yaml").write_text(
-                yaml.safe_dump(
-                    [i.model_dump(mode="json", by_alias=True) for i in self.added], sort_keys=False
-                )
+                yaml.safe_dump([i.model_dump(mode="json", by_alias=True) for i in added], sort_keys=False)
             )
         return result
 
 
+def _longer(quiet: Skip | None, start: SimTime, end: SimTime) -> Skip | None:
+    if end - start <= DAY or (quiet is not None and quiet.length >= end - start):
+        return quiet
+    return Skip(start, end)
+
+
+def write_moves(path: Path, config: RunConfig, moves: list[Move]) -> None:
+    """Save an exercise's moves, with what they apply to, so that it can be replayed exactly."""
+    data = {
+        "scenario": config.scenario.id,
+        "policy": config.policy,
+        "seed": config.seed,
+        "exclude_disputed": config.exclude_disputed,
+        "enable": list(config.enable),
+        "noise_scale": config.noise_scale,
+        "moves": MOVES.dump_python(moves, mode="json", by_alias=True),
+    }
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def read_moves(path: Path) -> list[Move]:
+    """The moves saved by :func:`write_moves`."""
+    data = yaml.safe_load(path.read_text())
+    return MOVES.validate_python(data.get("moves", []))
+
+
 def _view(service: AgencyService, now: SimTime) -> AgencyView:
-    cases = []
-    for case in service.cases.cases():
-        facets = case.facets(now)
-        score = case.score()
-        a = service.agency
-        cases.append(
-            CaseView(
-                case.id,
-                tuple(sorted(case.leads)),
-                facets,
-                score,
-                set(a.act_on) <= set(facets) and score >= a.act_threshold,
-            )
+    cases = [
+        CaseView(
+            case.id,
+            tuple(sorted(case.leads)),
+            case.facets(now),
+            case.score(),
+            case.actionable(service.agency, now),
         )
+        for case in service.cases.cases()
+    ]
     return AgencyView(service.agency.id, sum(len(c.leads) for c in cases), service.waiting, tuple(cases))

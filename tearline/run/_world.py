@@ -9,6 +9,7 @@ from tearline.broker import Service, ServiceSettings
 from tearline.model import (
     DAY,
     WORLD,
+    DeskDecision,
     Grading,
     Identifier,
     IdentifierKind,
@@ -19,6 +20,7 @@ from tearline.model import (
     Lead,
     Level,
     Marking,
+    NoteEvent,
     Observation,
     Reliability,
     ResolvedAgency,
@@ -79,6 +81,19 @@ class World(Service):
         lead = self.config.scenario.lead_of(inject)
         obs = Observation(lead=lead, inject=inject.id, what=inject.what, disputed=inject.disputed)
         self.at(inject.at, lambda: self._observe(obs))
+
+    def note(self, text: str, at: SimTime) -> None:
+        """A facilitator's note, into the record at ``at``."""
+        self.at(at, lambda: self.record(NoteEvent, text=text))
+
+    def desk(self, decision: DeskDecision, at: SimTime) -> None:
+        """A player's decision at an agency's desk, carried to that agency at ``at``."""
+        self.at(
+            at,
+            lambda: self._emit(
+                self.topics.inbox(decision.agency), "desk-decision", decision, key=decision.lead, at=self.now
+            ),
+        )
 
     def _observe(self, obs: Observation) -> None:
         self.record(
