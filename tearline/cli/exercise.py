@@ -109,10 +109,10 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
                 stop = ex.clock + parse_duration(args[1]) if len(args) > 1 else s.horizon
                 await _live(ex, speed, stop, show, said)
             elif cmd == "note":
-                ex.note(" ".join(args) or _missing("TEXT"))
+                await ex.note(" ".join(args) or _missing("TEXT"))
                 out.print(f"note recorded at {s.local(ex.clock)}")
             elif cmd == "policy":
-                ex.change_policy(args[0])
+                await ex.change_policy(args[0])
                 out.print(f"the gateway decides by {args[0]} from {s.local(ex.clock)}")
             elif cmd == "rewind":
                 ex = await ex.rewound(parse_time(args[0]))
@@ -138,7 +138,7 @@ async def _exercise_loop(ex: Any, noise: bool) -> None:
                 out.print(table)
             elif cmd == "inject":
                 for inj in _read_injects(Path(args[0])):
-                    ex.inject(inj)
+                    inj = await ex.inject(inj)
                     out.print(f"injected {inj.id} for {inj.observer} at {s.local(inj.at)}")
             elif cmd == "debrief":
                 result = await ex.debrief(Path(args[0]) if args else None)

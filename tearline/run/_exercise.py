@@ -219,36 +219,52 @@ class Exercise:
 
     # -- moves -----------------------------------------------------------------------------
     async def make(self, move: Move) -> None:
-        """Make one move at the current clock (and keep it for replay)."""
+        """Make one move at the current clock, keep it for replay, and run what it sets off now.
+
+        A move takes effect at once, paused or not: the windows due by the time it takes effect
+        are run (the clock itself stays where it is)."""
         move = move.model_copy(update={"clock": self._clock})
+        now = self._now()
         if isinstance(move, InjectMove):
-            self._inject(move.inject)
+            inject = self._checked(move.inject)
+            move = move.model_copy(update={"inject": inject})
+            self.world.add(inject)
+            self.driver.wake(inject.at)
         elif isinstance(move, NoteMove):
-            self._note(move.text)
+            self.world.note(move.text, now)
+            self.driver.wake(now)
         elif isinstance(move, PolicyMove):
-            self._adopt(move.policy)
+            self.gateway.adopt(load_policy(move.policy), move.policy, self.policy, now)
+            self.policy = move.policy
+            self.driver.wake(now)
         else:
-            self._desk(move.decision)
+            self._check_desk(move.decision)
+            self.world.desk(move.decision, now)
+            self.driver.wake(now)
         self.moves.append(move)
+        while (t := self.driver.peek()) is not None and t <= now:
+            await self.driver.step()
 
-    def inject(self, inject: Inject) -> Inject:
+    async def inject(self, inject: Inject) -> Inject:
         """Add a facilitator's inject; returns it as it will be observed (not before now)."""
-        inject = self._checked(inject)
-        self.moves.append(InjectMove(clock=self._clock, inject=inject))
-        self._inject(inject)
-        return inject
+        await self.make(InjectMove(clock=self._clock, inject=inject))
+        move = self.moves[-1]
+        assert isinstance(move, InjectMove)
+        return move.inject
 
-    def note(self, text: str) -> None:
-        self.moves.append(NoteMove(clock=self._clock, text=text))
-        self._note(text)
+    async def note(self, text: str) -> None:
+        """A facilitator's note, into the record now."""
+        await self.make(NoteMove(clock=self._clock, text=text))
 
-    def change_policy(self, policy: str) -> None:
-        load_policy(policy)  # a bad name fails here, before anything changes
-        self.moves.append(PolicyMove(clock=self._clock, policy=policy))
-        self._adopt(policy)
+    async def change_policy(self, policy: str) -> None:
+        """The gateway decides by ``policy`` from now on."""
+        await self.make(PolicyMove(clock=self._clock, policy=policy))
 
-    def decide(self, decision: DeskDecision) -> None:
+    async def decide(self, decision: DeskDecision) -> None:
         """A player's decision at an agency's desk: it reaches that agency now, which records it."""
+        await self.make(DeskMove(clock=self._clock, decision=decision))
+
+    def _check_desk(self, decision: DeskDecision) -> None:
         self._check_agency(decision.agency)
         self._check_agency(decision.counterpart)
         if decision.counterpart == decision.agency:
@@ -256,32 +272,11 @@ class Exercise:
         held = self.agencies[decision.agency].holdings
         if decision.action != "request" and decision.lead not in held:
             raise RunError(f"{decision.agency} does not hold lead {decision.lead!r}")
-        self.moves.append(DeskMove(clock=self._clock, decision=decision))
-        self._desk(decision)
 
     def _checked(self, inject: Inject) -> Inject:
         self._check_agency(inject.observer)
         now = self._now()
         return inject if inject.at >= now else inject.model_copy(update={"at": now})
-
-    def _inject(self, inject: Inject) -> None:
-        inject = self._checked(inject)
-        self.world.add(inject)
-        self.driver.wake(inject.at)
-
-    def _note(self, text: str) -> None:
-        now = self._now()
-        self.world.note(text, now)
-        self.driver.wake(now)
-
-    def _adopt(self, policy: str) -> None:
-        self.gateway.adopt(load_policy(policy), policy, self.policy, self._now())
-        self.policy = policy
-
-    def _desk(self, decision: DeskDecision) -> None:
-        now = self._now()
-        self.world.desk(decision, now)
-        self.driver.wake(now)
 
     def _check_agency(self, agency_id: str) -> None:
         if agency_id not in self.agencies:
