@@ -87,6 +87,7 @@ class AgencyService(Service):
             obs = envelope.body
             if obs.lead.origin != self.agency.id:
                 raise Rejected(f"observation for {obs.lead.origin} delivered to {self.agency.id}")
+            self.holdings[obs.lead.id] = (obs.lead, self.agency.id)
             self.at(self.now + self.agency.processing, lambda: self._hold(obs.lead))
         elif envelope.kind == "release" and envelope.sender == GATEWAY:
             release = envelope.body
@@ -110,7 +111,6 @@ class AgencyService(Service):
 
     def _hold(self, lead: Lead) -> None:
         """Own collection: straight into the casebook, and out to the gateway."""
-        self.holdings[lead.id] = (lead, self.agency.id)
         self.send(self.topics.outbox(self.agency.id), "lead", lead, key=lead.id)
         self.record(PublishEvent, agency=self.agency.id, lead=lead.id)
         self._file(lead)
@@ -127,7 +127,7 @@ class AgencyService(Service):
             action=decision.action,
             counterpart=decision.counterpart,
             note=decision.note,
-            held=held is not None or decision.action == "request",
+            held=held is not None,
         )
         if decision.action == "release" and held is not None:
             self.send(

@@ -11,6 +11,7 @@ import typer
 from tearline.model import LogLevel, configure
 
 from ._common import Command, Group, err, out
+from .console import serve
 from .exchange import export_app, import_app
 from .exercise import exercise
 from .explain import explain
@@ -37,6 +38,7 @@ app.command(cls=Command)(run)
 app.command(cls=Command)(check)
 app.command(cls=Command)(compare)
 app.command(cls=Command)(exercise)
+app.command(cls=Command)(serve)
 app.command(cls=Command)(explain)
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(policies_app, name="policies")

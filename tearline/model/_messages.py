@@ -50,7 +50,8 @@ class DeskDecision(Model):
     """A player's decision at an agency's desk in a live exercise, carried by the world to that agency.
 
     ``release``/``withhold``: the agency's own choice about one of its holdings and one recipient
-    (``counterpart``); ``request``: it asks ``counterpart`` for a lead it holds."""
+    (``counterpart``); ``request``: it asks ``counterpart`` for what it has that bears on one of its
+    holdings."""
 
     agency: AgencyId
     lead: str

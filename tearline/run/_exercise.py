@@ -270,7 +270,7 @@ class Exercise:
         if decision.counterpart == decision.agency:
             raise RunError(f"{decision.agency} cannot {decision.action} a lead to itself")
         held = self.agencies[decision.agency].holdings
-        if decision.action != "request" and decision.lead not in held:
+        if decision.lead not in held:
             raise RunError(f"{decision.agency} does not hold lead {decision.lead!r}")
 
     def _checked(self, inject: Inject) -> Inject:

@@ -1,0 +1,58 @@
+// The console's whole client: fetch this page's state when the server says the exercise changed
+// (server-sent events), and send each form to the server. No framework, nothing fetched from elsewhere.
+(function () {
+  "use strict";
+  var base = document.body.dataset.base;
+  var state = document.getElementById("state");
+  var message = document.getElementById("message");
+  var pending = false;
+
+  function busy() {
+    var el = document.activeElement;
+    return state && el && state.contains(el) && (el.tagName === "SELECT" || el.tagName === "INPUT");
+  }
+
+  function refresh() {
+    if (!state) return;
+    if (busy()) { pending = true; return; }
+    fetch(base + "/" + state.dataset.src, { cache: "no-store" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) { state.innerHTML = html; state.dataset.loaded = String(Date.now()); });
+  }
+
+  function say(text, ok) {
+    message.textContent = text || "";
+    message.className = ok ? "ok" : "bad";
+  }
+
+  document.addEventListener("focusout", function () {
+    if (pending) { pending = false; setTimeout(refresh, 0); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.dataset.action) return;
+    event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    var body = new FormData(form, event.submitter);
+    fetch(base + "/" + form.dataset.action, { method: "POST", body: body })
+      .then(function (r) { return r.json(); })
+      .then(function (answer) { say(answer.message, answer.ok); refresh(); })
+      .catch(function (err) { say(String(err), false); });
+  });
+
+  var kind = document.getElementById("inject-kind");
+  if (kind) {
+    kind.addEventListener("change", function () {
+      var opt = kind.options[kind.selectedIndex];
+      document.getElementById("inject-value").value = opt.dataset.value;
+      document.getElementById("inject-what").value = opt.dataset.what;
+    });
+  }
+
+  if (state) {
+    var source = new EventSource(base + "/events");
+    source.onmessage = refresh;
+    refresh();
+  }
+})();
