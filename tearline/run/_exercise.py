@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from tearline.agencies import AgencyService
 from tearline.broker import Gateway, MemoryTransport, Service
@@ -31,7 +31,9 @@ from tearline.model import (
     SimTime,
     Time,
     human_duration,
+    read,
     record_order,
+    validate,
 )
 from tearline.policies import load_policy
 
@@ -71,7 +73,6 @@ class DeskMove(Model):
 
 
 Move = Annotated[InjectMove | NoteMove | PolicyMove | DeskMove, Field(discriminator="kind")]
-MOVES: TypeAdapter[list[Move]] = TypeAdapter(list[Move])
 
 
 @dataclass(frozen=True)
@@ -350,24 +351,38 @@ def _longer(quiet: Skip | None, start: SimTime, end: SimTime) -> Skip | None:
     return Skip(start, end)
 
 
+class ExerciseFile(Model):
+    """``exercise.yaml``: what an exercise was played on, and every move made, in order."""
+
+    scenario: str
+    policy: str
+    seed: int
+    exclude_disputed: bool = False
+    enable: tuple[str, ...] = ()
+    noise_scale: float = 1.0
+    moves: tuple[Move, ...] = ()
+
+
 def write_moves(path: Path, config: RunConfig, moves: list[Move]) -> None:
     """Save an exercise's moves, with what they apply to, so that it can be replayed exactly."""
-    data = {
-        "scenario": config.scenario.id,
-        "policy": config.policy,
-        "seed": config.seed,
-        "exclude_disputed": config.exclude_disputed,
-        "enable": list(config.enable),
-        "noise_scale": config.noise_scale,
-        "moves": MOVES.dump_python(moves, mode="json", by_alias=True),
-    }
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    saved = ExerciseFile(
+        scenario=config.scenario.id,
+        policy=config.policy,
+        seed=config.seed,
+        exclude_disputed=config.exclude_disputed,
+        enable=config.enable,
+        noise_scale=config.noise_scale,
+        moves=tuple(moves),
+    )
+    path.write_text(
+        yaml.safe_dump(saved.model_dump(mode="json", by_alias=True), sort_keys=False, allow_unicode=True)
+    )
 
 
 def read_moves(path: Path) -> list[Move]:
-    """The moves saved by :func:`write_moves`."""
-    data = yaml.safe_load(path.read_text())
-    return MOVES.validate_python(data.get("moves", []))
+    """The moves saved by :func:`write_moves` (a bad file is a :class:`ScenarioError` naming the line)."""
+    data, locate = read(path)
+    return list(validate(ExerciseFile, data, path, locate).moves)
 
 
 def _view(service: AgencyService, now: SimTime) -> AgencyView:
