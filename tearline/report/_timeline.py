@@ -61,8 +61,9 @@ def run_timeline(
             yield Row(
                 first.at,
                 "GATEWAY",
-                f"withholds {label(first.lead)} from {len(folded)} agencies "
-                f"({', '.join(d.recipient for d in folded)}) — {first.rule}",
+                f"withholds {label(first.lead)} from {len(folded)} agencies"
+                + (f" ({', '.join(d.recipient for d in folded)})" if len(folded) <= 4 else "")
+                + f" — {first.rule}",
                 "red",
             )
         elif folded:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,32 +10,17 @@ import pytest
 from tearline.console import Background, Session
 from tearline.model import RunConfig, load_scenario, resolve_scenario
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    """Debian's Chromium: $TEARLINE_CHROMIUM, else the one on PATH (scripts/chromium installs it)."""
-    path = os.environ.get("TEARLINE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.fail("no Chromium: run scripts/chromium (make test does) to install Debian's chromium")
-    return path
-
+from .browser import CHROMIUM_ARGS, chromium_path
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    path = chromium_path()
+    if path is None:
+        pytest.fail("no Chromium: run scripts/chromium (make test does) to install Debian's chromium")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, timeout=60_000)
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, timeout=60_000)
         yield b
         b.close()
 
