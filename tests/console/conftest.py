@@ -12,6 +12,7 @@ from tearline.model import RunConfig, load_scenario, resolve_scenario
 
 from .browser import CHROMIUM_ARGS, chromium_path
 
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
