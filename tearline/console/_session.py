@@ -125,11 +125,16 @@ class Session:
         self.playing = False
 
     async def _play(self) -> None:
-        while self.playing and not self.exercise.over and self.result is None:
+        async def go() -> int:
+            if not self.playing:  # paused (or rewound, or ended) while this step waited for the lock
+                return 0
             before = self.exercise.clock
-            await self.step()
-            wait = (self.exercise.clock - before) / self.speed
-            await asyncio.sleep(min(MAX_PAUSE, max(0.05, wait)))
+            self._said(await self.exercise.step())
+            return self.exercise.clock - before
+
+        while self.playing and not self.exercise.over and self.result is None:
+            moved = await self._do(go)
+            await asyncio.sleep(min(MAX_PAUSE, max(0.05, moved / self.speed)))
         self.playing = False
         await self._changed_now()
 
