@@ -112,12 +112,15 @@ def create_app(session: Session) -> Starlette:
         has_offset = text.endswith("Z") or (len(text) > 16 and text[-6] in "+-")
         return parse_time(text if has_offset else f"{text}{tz}")
 
-    async def act(step: Callable[[], Awaitable[str | None]]) -> JSONResponse:
+    async def act(step: Callable[[], Awaitable[str | None]], then: str | None = None) -> JSONResponse:
         try:
             said = await step()
         except (TearlineError, ValueError, KeyError) as exc:
             return JSONResponse({"ok": False, "message": friendly(exc)}, status_code=400)
-        return JSONResponse({"ok": True, "message": said or session.message})
+        answer: dict[str, object] = {"ok": True, "message": said or session.message}
+        if then is not None:
+            answer["redirect"] = then
+        return JSONResponse(answer)
 
     # -- facilitator -----------------------------------------------------------------------
     async def facilitator(request: Request) -> Response:
@@ -212,7 +215,7 @@ def create_app(session: Session) -> Starlette:
         }
         if name not in actions:
             return JSONResponse({"ok": False, "message": f"no action {name!r}"}, status_code=404)
-        return await act(actions[name])
+        return await act(actions[name], f"/f/{session.key}/debrief" if name == "end" else None)
 
     async def debrief(request: Request) -> Response:
         result = session.result

@@ -37,7 +37,11 @@
     var body = new FormData(form, event.submitter);
     fetch(base + "/" + form.dataset.action, { method: "POST", body: body })
       .then(function (r) { return r.json(); })
-      .then(function (answer) { say(answer.message, answer.ok); refresh(); })
+      .then(function (answer) {
+        say(answer.message, answer.ok);
+        if (answer.redirect) { window.location.href = answer.redirect; return; }
+        refresh();
+      })
       .catch(function (err) { say(String(err), false); });
   });
 
