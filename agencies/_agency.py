@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import deque
 from typing import Literal
 
@@ -27,6 +28,7 @@ from tearline.model import (
     Lead,
     Marking,
     PublishEvent,
+    Release,
     ResolvedAgency,
     Sensitivity,
     Share,
@@ -91,6 +93,7 @@ class AgencyService(Service):
             self.at(self.now + self.agency.processing, lambda: self._hold(obs.lead))
         elif envelope.kind == "release" and envelope.sender == GATEWAY:
             release = envelope.body
+            self._check_release(release)
             self.holdings.setdefault(release.lead.id, (release.lead, release.sender))
             self._backlog.append((release.lead, self.now, release.sender))
             self.record(
@@ -108,6 +111,29 @@ class AgencyService(Service):
             self.at(self.now + self.consent.delay, lambda: self._answer(request))
         else:
             raise Rejected(f"{self.agency.id} takes no {envelope.kind!r} from {envelope.sender}")
+
+    def _check_release(self, release: Release) -> None:
+        """A release names its recipient, and its provenance is its originator's signature."""
+        if release.recipient != self.agency.id:
+            raise Rejected(
+                f"mis-addressed: a release for {release.recipient} delivered to {self.agency.id}",
+                "mis-addressed",
+            )
+        p = release.provenance
+        if p is None:
+            raise Rejected(
+                f"provenance: release of {release.lead.id} carries no originator signature", "provenance"
+            )
+        try:
+            ok = p.origin == release.sender and self.keys.verify_digest(
+                p.origin, bytes.fromhex(p.digest), base64.b64decode(p.signature.encode(), validate=True)
+            )
+        except ValueError:
+            ok = False
+        if not ok:
+            raise Rejected(
+                f"provenance: {release.lead.id} is not signed by its sender {release.sender}", "provenance"
+            )
 
     def _hold(self, lead: Lead) -> None:
         """Own collection: straight into the casebook, and out to the gateway."""

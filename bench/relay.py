@@ -73,7 +73,7 @@ def _leads(
         lead = scenario.lead_of(inject)
         lead = lead.model_copy(update={"id": f"{lead.id}-bench-{k}"})
         env = LeadEnvelope(run=config.run_id, sender=lead.origin, seq=k + 1, at=scenario.start + k, body=lead)
-        value, headers = seal(env, run.keyring)
+        value, headers = seal(env, run.keys, to=run.topics.addressee(run.topics.outbox(lead.origin)))
         out.append((run.topics.outbox(lead.origin), lead.id.encode(), value, headers))
     return out
 
@@ -127,7 +127,7 @@ async def raw_pipe(bootstrap: str, payloads: list[bytes], *, one_at_a_time: bool
 
 async def gateway_relay(bootstrap: str, config: RunConfig, n: int) -> tuple[float, int, int]:
     """Leads per second through the release gateway; decisions and messages it produced."""
-    run = Run(config, namespace=f"bench-{uuid.uuid4().hex[:8]}")
+    run = Run(config, namespace=f"bench-{uuid.uuid4().hex[:8]}", sealed=True)
     leads = _leads(config, run, n)
     async with kafka_transport(bootstrap) as kafka:
         await run.create_topics(kafka)
@@ -180,7 +180,7 @@ async def main() -> None:
     bootstrap, started = _bootstrap(args.bootstrap)
     try:
         config = RunConfig(scenario=load_scenario(TEACHING), policy=args.policy, seed=1)
-        payloads = [value for _, _, value, _ in _leads(config, Run(config), args.leads)]
+        payloads = [value for _, _, value, _ in _leads(config, Run(config, sealed=True), args.leads)]
         size = statistics.mean(len(p) for p in payloads)
         print(f"broker {bootstrap}; {args.leads} leads of ~{size:.0f} bytes; policy {args.policy}\n")
         pipelined = await raw_pipe(bootstrap, payloads, one_at_a_time=False)

@@ -1,8 +1,9 @@
 """Message plumbing: the transport contract and its implementations, envelopes, the release gateway."""
 
-from ._envelope import SENDER_HEADER, SIG_HEADER, Envelope, Keyring, Rejected, open_envelope, signed
+from ._envelope import SENDER_HEADER, SIG_HEADER, Envelope, Proof, Rejected, open_envelope, seal, signed
 from ._gateway import Gateway
 from ._kafka import KafkaConsumer, KafkaSetupError, KafkaTransport, kafka_transport, resolve_bootstrap
+from ._keys import Keystore, KeystoreError, PublicKeys, public_key, public_text, verify_ed25519
 from ._memory import MemoryConsumer, MemoryTransport
 from ._service import Service, ServiceSettings
 from ._topics import Topics
@@ -18,10 +19,13 @@ __all__ = [
     "KafkaConsumer",
     "KafkaSetupError",
     "KafkaTransport",
-    "Keyring",
+    "Keystore",
+    "KeystoreError",
     "MemoryConsumer",
     "MemoryTransport",
     "Message",
+    "Proof",
+    "PublicKeys",
     "Rejected",
     "Service",
     "ServiceSettings",
@@ -32,6 +36,10 @@ __all__ = [
     "kafka_transport",
     "open_envelope",
     "partition_for",
+    "public_key",
+    "public_text",
     "resolve_bootstrap",
+    "seal",
     "signed",
+    "verify_ed25519",
 ]

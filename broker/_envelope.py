@@ -1,24 +1,22 @@
 """Envelopes: every message on a Tearline topic, signed by the service that sent it.
 
-The value is the envelope as JSON; its signature travels in the ``tearline-sig`` header: an
-HMAC-SHA256 of the value under the sending service's key, derived with HKDF-SHA256 from the run's
-secret and the service's name. A message that does not parse, is for another run, names an unknown
-sender, or fails the signature check is not processed: the receiving service sends it to the
-dead-letter topic with the reason. Every service of a run holds the secret, so signatures keep out
-outsiders and catch a message relabelled with another sender, not a compromised service (that
-would need one private key per service; see docs/architecture.md). Set ``TEARLINE_SECRET`` on a
-shared cluster; the default secret is derived from the run id.
+The value is the envelope as JSON or, for a message addressed to one principal (an inbox is read
+by its agency, an outbox by the gateway), ``{"sealed": {"from", "to", "box"}}``: the envelope
+encrypted to the recipient (see :mod:`._keys`). The sender's signature over the value travels in
+the ``tearline-sig`` header, made with its own private key. A message that does not parse, is for
+another run, names an unknown sender, is unsigned, fails its signature, is sealed for someone
+else or does not decrypt is not processed: the receiving service sends it to the dead-letter
+topic with the reason, and counts it under a short code (the summary's ``rejected``).
 """
 
 from __future__ import annotations
 
-import hmac
+import base64
+import hashlib
 import json
-from functools import cache
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import Field, TypeAdapter, ValidationError
 
 from tearline.model import (
@@ -33,15 +31,18 @@ from tearline.model import (
     Share,
 )
 
+from ._keys import Keystore
 from ._transport import Headers, Message
 
 Kind = Literal[
     "observation", "lead", "release", "event", "consent-request", "consent-answer", "desk-decision", "share"
 ]
 SIG_HEADER = "tearline-sig"
-"""The header carrying the value's HMAC-SHA256 under the sender's key."""
+"""The header carrying the sender's signature over the value (see :mod:`._keys`)."""
 SENDER_HEADER = "tearline-sender"
 """The header naming the sender, so a reader can skip other senders' records without parsing them."""
+TO_HEADER = "tearline-to"
+"""The header naming the recipient a sealed value is encrypted to."""
 
 
 class _Envelope(Model):
@@ -123,62 +124,106 @@ def envelope(kind: Kind, *, run: str, sender: str, seq: int, at: int, body: Mode
 
 
 class Rejected(Exception):
-    """A message that must go to the dead-letter topic, and why."""
+    """A message that must go to the dead-letter topic, and why (``code``: the summary's count)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "refused") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
-class Keyring:
-    """Signing keys of one run's services, derived from the run secret."""
+@dataclass(frozen=True)
+class Proof:
+    """The sender's signature on a message, by the message's SHA-256: a release's provenance."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
-
-    def key(self, name: str) -> bytes:
-        return _derive(self._secret, name)
-
-    def sign(self, name: str, value: bytes) -> bytes:
-        return hmac.digest(self.key(name), value, "sha256")
-
-    def verify(self, name: str, value: bytes, signature: bytes) -> bool:
-        return hmac.compare_digest(self.sign(name, value), signature)
+    digest: bytes
+    signature: bytes
 
 
-@cache
-def _derive(secret: bytes, name: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tearline", info=name.encode()).derive(secret)
-
-
-def signed(value: bytes, keyring: Keyring, sender: str) -> Headers:
+def signed(value: bytes, keys: Keystore, sender: str) -> Headers:
     """The headers that go with ``value`` sent by ``sender``: its signature and its name."""
-    return ((SIG_HEADER, keyring.sign(sender, value)), (SENDER_HEADER, sender.encode()))
+    return ((SIG_HEADER, keys.sign(sender, value)), (SENDER_HEADER, sender.encode()))
 
 
-def seal(envelope: Envelope, keyring: Keyring) -> tuple[bytes, Headers]:
+def seal(envelope: Envelope, keys: Keystore, *, to: str | None = None) -> tuple[bytes, Headers]:
+    """The message value and headers: the envelope (sealed to ``to`` if given), signed by its sender."""
     value = envelope.model_dump_json(by_alias=True).encode()
-    return value, signed(value, keyring, envelope.sender)
+    headers: tuple[tuple[str, bytes], ...] = ()
+    if to is not None and keys.sealed:
+        box = keys.seal(envelope.sender, to, value)
+        value = json.dumps(
+            {"sealed": {"from": envelope.sender, "to": to, "box": base64.b64encode(box).decode()}},
+            separators=(",", ":"),
+        ).encode()
+        headers = (*headers, (TO_HEADER, to.encode()))
+    return value, (*signed(value, keys, envelope.sender), *headers)
 
 
-def open_envelope(message: Message, keyring: Keyring, run: str, senders: frozenset[str]) -> Envelope:
-    """Parse and verify; raises :class:`Rejected` with a reason fit for the dead-letter topic."""
-    try:
-        env = ENVELOPE.validate_json(message.value)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "value"
-        raise Rejected(f"malformed message: {where}: {first['msg']}") from None
-    if env.run != run:
-        raise Rejected(f"envelope for another run ({env.run!r}, this run is {run!r})")
-    if env.sender not in senders:
-        raise Rejected(f"unknown sender {env.sender!r}")
+def open_envelope(
+    message: Message, keys: Keystore, run: str, senders: frozenset[str], *, me: str | None = None
+) -> Envelope:
+    """Parse and verify; raises :class:`Rejected` with a reason fit for the dead-letter topic.
+
+    ``me``: the principal reading; on a sealed keystore its input must be sealed to it."""
+    return open_proved(message, keys, run, senders, me=me)[0]
+
+
+def open_proved(
+    message: Message, keys: Keystore, run: str, senders: frozenset[str], *, me: str | None = None
+) -> tuple[Envelope, Proof]:
+    """:func:`open_envelope`, with the sender's signature kept as proof."""
+    value = message.value
+    signer_raw = message.header(SENDER_HEADER)
+    signer = signer_raw.decode("utf-8", errors="replace") if signer_raw is not None else None
     sig = message.header(SIG_HEADER)
+    outer: dict[str, object] | None = None
+    if value.startswith(b'{"sealed"'):
+        try:
+            parsed = json.loads(value)
+            sealed = parsed["sealed"]
+            outer = {"from": str(sealed["from"]), "to": str(sealed["to"]), "box": str(sealed["box"])}
+        except (ValueError, KeyError, TypeError):
+            raise Rejected("malformed message: sealed: not a sealed envelope", "malformed") from None
+        signer = str(outer["from"])
+    if signer is None:
+        try:
+            signer = ENVELOPE.validate_json(value).sender
+        except ValidationError as exc:
+            raise _malformed(exc) from None
+    if signer not in senders:
+        raise Rejected(f"unknown sender {signer!r}", "unknown-sender")
     if sig is None:
-        raise Rejected(f"unsigned: no {SIG_HEADER} header")
-    if not keyring.verify(env.sender, message.value, sig):
-        raise Rejected(f"forged: signature does not match sender {env.sender!r}")
-    return env
+        raise Rejected(f"unsigned: no {SIG_HEADER} header", "unsigned")
+    if not keys.verify(signer, value, sig):
+        raise Rejected(f"forged: signature does not match sender {signer!r}", "forged")
+    if outer is not None:
+        if me is None or outer["to"] != me:
+            raise Rejected(f"wrong recipient: sealed for {outer['to']}, read by {me}", "wrong-recipient")
+        try:
+            box = base64.b64decode(str(outer["box"]).encode(), validate=True)
+        except ValueError:
+            box = b""
+        plain = keys.unseal(signer, me, box)
+        if plain is None:
+            raise Rejected(f"tampered: does not decrypt as sealed by {signer} for {me}", "tampered")
+        value = plain
+    elif me is not None and keys.sealed:
+        raise Rejected(f"not sealed: a message for {me} must be encrypted to it", "not-sealed")
+    try:
+        env = ENVELOPE.validate_json(value)
+    except ValidationError as exc:
+        raise _malformed(exc) from None
+    if env.sender != signer:
+        raise Rejected(f"forged: signed by {signer!r} but names sender {env.sender!r}", "forged")
+    if env.run != run:
+        raise Rejected(f"envelope for another run ({env.run!r}, this run is {run!r})", "other-run")
+    return env, Proof(hashlib.sha256(message.value).digest(), sig)
+
+
+def _malformed(exc: ValidationError) -> Rejected:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "value"
+    return Rejected(f"malformed message: {where}: {first['msg']}", "malformed")
 
 
 def dead_letter(message: Message, reason: str, service: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 
 from tearline.model import (
@@ -13,6 +14,7 @@ from tearline.model import (
     DecisionEvent,
     Lead,
     PolicyEvent,
+    Provenance,
     Release,
     ResolvedAgency,
     Scenario,
@@ -44,16 +46,17 @@ class Gateway(Service):
         self.agencies = dict(agencies)
         self.seed = seed
         self.ledger = Ledger()
-        self._pending: dict[tuple[str, str], tuple[Lead, str]] = {}
+        self._pending: dict[tuple[str, str], tuple[Lead, str, Provenance | None]] = {}
 
     def handle(self, envelope: Envelope) -> None:
         if envelope.kind == "lead":
             lead = envelope.body
             if lead.origin != envelope.sender:
-                raise Rejected(f"{envelope.sender} published a lead whose origin is {lead.origin}")
+                raise Rejected(f"{envelope.sender} published a lead whose origin is {lead.origin}", "forged")
+            provenance = self._provenance(envelope.sender)
             for recipient in sorted(self.agencies):
                 if recipient != envelope.sender:
-                    self._decide(lead, envelope.sender, recipient)
+                    self._decide(lead, envelope.sender, recipient, provenance)
         elif envelope.kind == "share":
             self._share(envelope.body.lead, envelope.sender, envelope.body.recipient)
         elif envelope.kind == "consent-answer":
@@ -61,9 +64,9 @@ class Gateway(Service):
             pending = self._pending.pop((answer.lead, answer.recipient), None)
             if pending is None:
                 raise Rejected(f"consent answer for {answer.lead}→{answer.recipient}, which nobody asked for")
-            lead, sender = pending
+            lead, sender, provenance = pending
             self.ledger.consents[(answer.lead, answer.recipient)] = answer.answer
-            self._decide(lead, sender, answer.recipient, answered=True)
+            self._decide(lead, sender, answer.recipient, provenance, answered=True)
         else:
             raise Rejected(f"the gateway takes no {envelope.kind!r} messages")
 
@@ -80,12 +83,30 @@ class Gateway(Service):
         if lead.origin != sender and not any(h.recipient == sender for h in lead.provenance):
             raise Rejected(f"{sender} shared lead {lead.id}, which it does not hold")
         decision = Decision.release("desk", f"the {sender} desk released it in the exercise")
-        self._deliver(lead, sender, recipient, decision)
+        self._deliver(lead, sender, recipient, decision, self._provenance(sender))
+
+    def _provenance(self, origin: str) -> Provenance | None:
+        """The originator's signature on the message being handled, to travel with every copy."""
+        if self.proof is None:
+            return None
+        return Provenance(
+            origin=origin,
+            digest=self.proof.digest.hex(),
+            signature=base64.b64encode(self.proof.signature).decode(),
+        )
 
     def _context(self) -> PolicyContext:
         return PolicyContext(self.scenario, self.agencies, self.now, self.seed, self.ledger)
 
-    def _decide(self, lead: Lead, sender: str, recipient: str, *, answered: bool = False) -> None:
+    def _decide(
+        self,
+        lead: Lead,
+        sender: str,
+        recipient: str,
+        provenance: Provenance | None,
+        *,
+        answered: bool = False,
+    ) -> None:
         route = Route(self.agencies[sender], self.agencies[recipient])
         decision = self.policy.decide(lead, route, self._context())
         if decision.action == "consult":
@@ -98,7 +119,7 @@ class Gateway(Service):
                 )
                 decision = Decision.withhold(decision.rule, f"{decision.reason}; {why}")
             else:
-                self._pending[(lead.id, recipient)] = (lead, sender)
+                self._pending[(lead.id, recipient)] = (lead, sender, provenance)
                 self.record(
                     ConsentEvent,
                     lead=lead.id,
@@ -114,9 +135,11 @@ class Gateway(Service):
                     key=lead.id,
                 )
                 return
-        self._deliver(lead, sender, recipient, decision)
+        self._deliver(lead, sender, recipient, decision, provenance)
 
-    def _deliver(self, lead: Lead, sender: str, recipient: str, decision: Decision) -> None:
+    def _deliver(
+        self, lead: Lead, sender: str, recipient: str, decision: Decision, provenance: Provenance | None
+    ) -> None:
         """Carry out a release or withholding, and record it with its rule and reason."""
         deliver_at = None
         exposure = 0.0
@@ -127,7 +150,9 @@ class Gateway(Service):
             self.send(
                 self.topics.inbox(recipient),
                 "release",
-                Release(lead=copy, sender=sender, rule=decision.rule),
+                Release(
+                    lead=copy, sender=sender, rule=decision.rule, recipient=recipient, provenance=provenance
+                ),
                 key=lead.id,
                 at=deliver_at,
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,8 @@ from pydantic import ValidationError
 
 from tearline.model import Event, Model, RunError, SimTime, iso
 
-from ._envelope import Envelope, Keyring, Kind, Rejected, dead_letter, envelope, open_envelope, seal
+from ._envelope import Envelope, Kind, Proof, Rejected, dead_letter, envelope, open_proved, seal
+from ._keys import Keystore
 from ._topics import Topics
 from ._transport import Consumer, Transport, drain
 
@@ -38,6 +40,7 @@ class _Due:
     seq: int
     tie: int
     envelope: Envelope | None = field(compare=False, default=None)
+    proof: Proof | None = field(compare=False, default=None)
     callback: Callable[[], None] | None = field(compare=False, default=None)
 
 
@@ -49,7 +52,8 @@ class ServiceSettings:
     run: str
     """The run id every envelope carries; envelopes for another run are dead-lettered."""
     topics: Topics
-    keyring: Keyring
+    keys: Keystore
+    """Every principal's public keys, and the private keys of those this process runs."""
     senders: frozenset[str]
     """Who may send on this run's topics: the world, the gateway and the run's agencies."""
     start: SimTime
@@ -80,17 +84,20 @@ class Service:
         self.topics = settings.topics
         self.transit = settings.transit
         self.now: SimTime = settings.start
-        self._keyring = settings.keyring
+        self.keys = settings.keys
         self._senders = settings.senders
         self._inputs = inputs
         self._consumer: Consumer | None = None
         self._queue: list[_Due] = []
         self._ties = itertools.count()
-        self._seen: set[tuple[str, int]] = set()
+        self._seen: dict[tuple[str, int], tuple[str, int, int]] = {}
+        self.proof: Proof | None = None
+        """The sender's signature on the message being handled."""
         self._outgoing: list[Outgoing] = []
         self._seq = 0
         self._suppress_through = settings.suppress_through
-        self.dead_letters = 0
+        self.rejected: Counter[str] = Counter()
+        """Messages refused, by reason code (each also on the dead-letter topic)."""
         self.log = structlog.get_logger("tearline").bind(service=name, **settings.log_context)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -119,6 +126,10 @@ class Service:
         return self._queue[0].at if self._queue else None
 
     @property
+    def dead_letters(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
     def seq(self) -> int:
         """The sequence number of the last message this service produced."""
         return self._seq
@@ -131,11 +142,15 @@ class Service:
             due = heapq.heappop(self._queue)
             self.now = due.at
             if due.envelope is not None:
+                self.proof = due.proof
                 try:
                     self.handle(due.envelope)
                 except (ValidationError, Rejected) as exc:
                     reason = exc.reason if isinstance(exc, Rejected) else _first_error(exc)
-                    await self._dead_body(due.envelope, reason)
+                    code = exc.code if isinstance(exc, Rejected) else "malformed"
+                    await self._dead_body(due.envelope, reason, code)
+                finally:
+                    self.proof = None
             elif due.callback is not None:
                 due.callback()
         sent_at = await self._flush(until)
@@ -149,21 +164,31 @@ class Service:
             return
         for message in await drain(self._consumer):
             try:
-                env = open_envelope(message, self._keyring, self.run, self._senders)
+                env, proof = open_proved(message, self.keys, self.run, self._senders, me=self.name)
             except Rejected as exc:
-                await self._dead(message_value=dead_letter(message, exc.reason, self.name), reason=exc.reason)
+                await self._dead(dead_letter(message, exc.reason, self.name), exc.reason, exc.code)
                 continue
             ident = (env.sender, env.seq)
-            if ident in self._seen:
-                continue  # a redelivery (at-least-once): already queued or handled
-            self._seen.add(ident)
-            if env.at < self.now:
-                await self._dead(
-                    message_value=dead_letter(message, "takes effect before this service's clock", self.name),
-                    reason="late",
+            where = (message.topic, message.partition, message.offset)
+            first = self._seen.get(ident)
+            if first == where:
+                continue  # a redelivery of the same record (at-least-once): already queued or handled
+            if first is not None:
+                # The same (sender, seq) again at another offset: a replayed copy, or a restarted
+                # sender's re-send. Either way it has no effect; it is counted, never silent.
+                reason = (
+                    f"duplicate: ({env.sender}, {env.seq}) already read at {first[0]}:{first[1]}@{first[2]}"
                 )
+                await self._dead(dead_letter(message, reason, self.name), reason, "duplicate")
                 continue
-            heapq.heappush(self._queue, _Due(env.at, MESSAGE, env.sender, env.seq, 0, envelope=env))
+            self._seen[ident] = where
+            if env.at < self.now:
+                reason = "takes effect before this service's clock"
+                await self._dead(dead_letter(message, reason, self.name), reason, "late")
+                continue
+            heapq.heappush(
+                self._queue, _Due(env.at, MESSAGE, env.sender, env.seq, 0, envelope=env, proof=proof)
+            )
 
     def handle(self, envelope: Envelope) -> None:
         """Act on one message at ``self.now``. Raise ValidationError/Rejected to dead-letter it."""
@@ -203,21 +228,23 @@ class Service:
         for o in out:
             if o.envelope.seq <= self._suppress_through:
                 continue  # already on the log before a restart
-            value, headers = seal(o.envelope, self._keyring)
+            value, headers = seal(o.envelope, self.keys, to=self.topics.addressee(o.topic))
             await self.transport.publish(o.topic, value, key=o.key, headers=headers)
             if o.topic != self.topics.audit and o.envelope.at >= until:
                 earliest = o.envelope.at if earliest is None else min(earliest, o.envelope.at)
         await self.transport.flush()
         return earliest
 
-    async def _dead(self, *, message_value: bytes, reason: str) -> None:
-        self.dead_letters += 1
-        self.log.warning("dead-letter", reason=reason, sim_time=iso(self.now))
+    async def _dead(self, message_value: bytes, reason: str, code: str) -> None:
+        self.rejected[code] += 1
+        self.log.warning("dead-letter", reason=reason, code=code, sim_time=iso(self.now))
         await self.transport.publish(self.topics.deadletter, message_value, key=self.name.encode())
 
-    async def _dead_body(self, env: Envelope, reason: str) -> None:
-        self.dead_letters += 1
-        self.log.warning("dead-letter", reason=reason, sender=env.sender, seq=env.seq, sim_time=iso(self.now))
+    async def _dead_body(self, env: Envelope, reason: str, code: str) -> None:
+        self.rejected[code] += 1
+        self.log.warning(
+            "dead-letter", reason=reason, code=code, sender=env.sender, seq=env.seq, sim_time=iso(self.now)
+        )
         payload = env.model_dump_json(by_alias=True).encode()
         await self.transport.publish(
             self.topics.deadletter,

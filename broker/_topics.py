@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tearline.model import GATEWAY
+
 from ._transport import TopicSpec
 
 LEAD_PARTITIONS = 3
@@ -21,6 +23,16 @@ class Topics:
 
     def inbox(self, agency: str) -> str:
         return f"{self.namespace}.{agency}.inbox"
+
+    def addressee(self, topic: str) -> str | None:
+        """Who alone reads ``topic``: an inbox's agency, an outbox's gateway (None: a shared topic)."""
+        prefix = f"{self.namespace}."
+        if not topic.startswith(prefix):
+            return None
+        name, _, box = topic[len(prefix) :].rpartition(".")
+        if not name or "." in name:
+            return None
+        return name if box == "inbox" else GATEWAY if box == "outbox" else None
 
     @property
     def audit(self) -> str:

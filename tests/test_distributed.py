@@ -27,14 +27,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tearline import Lead, RunConfig, RunError, Scenario, replay
-from tearline.broker import SIG_HEADER, Consumer, Floor, Keyring, MemoryTransport, TopicSpec, Transport
+from tearline import Lead, RunConfig, RunError, Scenario, load_scenario, replay
+from tearline.broker import Consumer, Floor, Keystore, MemoryTransport, TopicSpec, Transport
 from tearline.broker._envelope import LeadEnvelope, seal
 from tearline.broker._transport import Headers
 from tearline.cli import app
 from tearline.model import GATEWAY
 from tearline.run._clock import drive, serve
-from tearline.run._driver import Run
+from tearline.run._driver import CLOCK, Run
 
 from .conftest import ROOT, TEACHING
 from .kafka_broker import read_topic
@@ -44,6 +44,12 @@ def namespace() -> str:
     return f"dist-{uuid.uuid4().hex[:10]}"
 
 
+def keystore(config: RunConfig, *, sealed: bool = False) -> Keystore:
+    """Keys for every principal of a run; sealed: Ed25519/X25519 as between processes."""
+    names = [*Run(config).senders, CLOCK]
+    return Keystore.generate(names) if sealed else Keystore.in_process(names)
+
+
 async def _memory_run(
     config: RunConfig,
     services: Sequence[str],
@@ -51,14 +57,18 @@ async def _memory_run(
     wait: float = 30.0,
     transport: Transport | None = None,
     per_service: Callable[[str, Transport], Transport] | None = None,
+    keys: Keystore | None = None,
 ) -> Any:
     memory = transport or MemoryTransport()
+    keys = keys or keystore(config)
     tasks = [
-        asyncio.create_task(serve(name, per_service(name, memory) if per_service else memory, wait=10))
+        asyncio.create_task(
+            serve(name, per_service(name, memory) if per_service else memory, keys=keys, wait=10)
+        )
         for name in services
     ]
     try:
-        return await drive(config, memory, wait=wait)
+        return await drive(config, memory, keys=keys, wait=wait)
     finally:
         for t in tasks:
             t.cancel()
@@ -72,7 +82,9 @@ class TestClockInProcess:
         config = RunConfig(scenario=teaching, policy="fusion-centre", seed=4)
         embedded = await replay(config)
         run = Run(config)
-        distributed = await _memory_run(config, [GATEWAY, *sorted(run.agencies)])
+        distributed = await _memory_run(
+            config, [GATEWAY, *sorted(run.agencies)], keys=keystore(config, sealed=True)
+        )
         assert distributed.digest == embedded.digest
         assert distributed.record == embedded.record
 
@@ -91,11 +103,12 @@ class TestClockInProcess:
     async def test_an_agency_outside_the_run_is_refused(self, teaching: Scenario) -> None:
         config = RunConfig(scenario=teaching, policy="siloed", seed=1)
         memory = MemoryTransport()
-        driver = asyncio.create_task(drive(config, memory, wait=5))
+        keys = Keystore.in_process([*Run(config).senders, CLOCK, "MOSSAD"])  # a seat of the exercise
+        driver = asyncio.create_task(drive(config, memory, keys=keys, wait=5))
         with pytest.raises(
             RunError, match=r"MOSSAD is not in the announced run .*: its services are GATEWAY, "
         ):
-            await serve("MOSSAD", memory, wait=5)
+            await serve("MOSSAD", memory, keys=keys, wait=5)
         driver.cancel()
         await asyncio.gather(driver, return_exceptions=True)
 
@@ -104,14 +117,15 @@ class TestClockInProcess:
         config = RunConfig(scenario=teaching, policy="siloed", seed=1)
         memory = MemoryTransport()
         names = [GATEWAY, *sorted(Run(config).agencies)]
-        services = [asyncio.create_task(serve(n, memory, wait=5)) for n in names]
+        keys = keystore(config)
+        services = [asyncio.create_task(serve(n, memory, keys=keys, wait=5)) for n in names]
 
         def boom(t: int) -> None:
             if t > teaching.start + 86_400:
                 raise RuntimeError("the operator pulled the plug")
 
         with pytest.raises(RuntimeError, match="pulled the plug"):
-            await drive(config, memory, wait=5, on_step=boom)
+            await drive(config, memory, keys=keys, wait=5, on_step=boom)
         served = await asyncio.wait_for(asyncio.gather(*services), 5)
         assert {s.reason for s in served} == {"aborted"}
         assert all("RuntimeError: the operator pulled the plug" in s.detail for s in served)
@@ -119,7 +133,7 @@ class TestClockInProcess:
 
     async def test_a_service_gives_up_waiting_for_a_run(self) -> None:
         with pytest.raises(RunError, match=r"no run was announced on tearline\.clock within 0\.2 s"):
-            await serve(GATEWAY, MemoryTransport(), wait=0.2)
+            await serve(GATEWAY, MemoryTransport(), keys=Keystore.in_process([GATEWAY]), wait=0.2)
 
     @given(st.integers(min_value=1, max_value=600))
     @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -136,10 +150,12 @@ class TestClockInProcess:
             memory = MemoryTransport()
             crashing = _CrashAfter(memory, crash_after)
             names = [GATEWAY, *sorted(Run(config).agencies)]
+            keys = keystore(config)
             tasks = {
-                n: asyncio.create_task(serve(n, crashing if n == GATEWAY else memory, wait=10)) for n in names
+                n: asyncio.create_task(serve(n, crashing if n == GATEWAY else memory, keys=keys, wait=10))
+                for n in names
             }
-            driver = asyncio.create_task(drive(config, memory, wait=10))
+            driver = asyncio.create_task(drive(config, memory, keys=keys, wait=10))
             restarts = 0
             try:
                 while not driver.done():
@@ -147,7 +163,7 @@ class TestClockInProcess:
                     gw = tasks[GATEWAY]
                     if gw.done() and isinstance(gw.exception(), _Crash):
                         restarts += 1
-                        tasks[GATEWAY] = asyncio.create_task(serve(GATEWAY, memory, wait=10))
+                        tasks[GATEWAY] = asyncio.create_task(serve(GATEWAY, memory, keys=keys, wait=10))
                 return embedded, await driver, restarts
             finally:
                 for t in tasks.values():
@@ -231,12 +247,17 @@ class Processes:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.keys = tmp_path / "keys"
+        """One keystore for the test's seats (each seat reads only its own private keys)."""
+        if not (self.keys / "registry.json").exists():
+            principals = [GATEWAY, "WORLD", CLOCK, *(a.id for a in load_scenario(TEACHING).agencies)]
+            Keystore.generate(principals).save(self.keys)
 
     def start(self, label: str, *args: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "COLUMNS": "200"}
         env.pop("TEARLINE_KAFKA_BOOTSTRAP", None)  # the explicit --bootstrap must be enough
         cmd = [sys.executable, "-m", "tearline", "--log-level", "info", *args]
-        cmd += ["--bootstrap", self.bootstrap, "--namespace", self.namespace]
+        cmd += ["--bootstrap", self.bootstrap, "--namespace", self.namespace, "--keys", str(self.keys)]
         with (self.tmp / f"{label}.out").open("wb") as out, (self.tmp / f"{label}.err").open("wb") as err:
             proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
         self.procs[label] = proc
@@ -363,11 +384,12 @@ async def test_gateway_and_agencies_as_processes_give_the_embedded_digest(
         await clock.until(lambda m: m["kind"] == "tick" and m["window"] >= 20)
         lead = Lead(id="fake", origin="NSIG", observed_at=teaching.start)
         env = LeadEnvelope(run=config.run_id, sender="NSIG", seq=99, at=teaching.horizon, body=lead)
-        value, _ = seal(env, run.keyring)
-        forged = Keyring(b"not the run secret").sign("NSIG", value)
+        value, headers = seal(
+            env, Keystore.generate(["NSIG", "NSS"]), to="NSS"
+        )  # keys that are not the run's
         inbox = run.topics.inbox("NSS")
         await bad_producer.send_and_wait(inbox, b"{not json", key=b"x")
-        await bad_producer.send_and_wait(inbox, value, key=b"fake", headers=[(SIG_HEADER, forged)])
+        await bad_producer.send_and_wait(inbox, value, key=b"fake", headers=list(headers))
     await processes.wait_all()
     elapsed = time.perf_counter() - started
     print(f"5 processes: {elapsed:.1f}s")

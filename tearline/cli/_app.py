@@ -11,10 +11,12 @@ import typer
 from tearline.model import LogLevel, configure
 
 from ._common import Command, Group, err, out
+from .audit import audit_app
 from .console import serve
 from .exchange import export_app, import_app
 from .exercise import exercise
 from .explain import explain
+from .keys import keys_app
 from .policies import policies_app
 from .research import check, compare
 from .run import run
@@ -42,6 +44,8 @@ app.command(cls=Command)(serve)
 app.command(cls=Command)(explain)
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(policies_app, name="policies")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.command("broker", cls=Command)(broker_service)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, ConsoleDimensions
@@ -22,6 +22,9 @@ from tearline.model import (
     resolve_scenario,
 )
 from tearline.policies import read_policy
+
+if TYPE_CHECKING:
+    from tearline.broker import Keystore
 
 _UNBOUNDED = 100_000
 """Columns a console has when it is not a terminal: enough that no line is wrapped or cut."""
@@ -201,6 +204,32 @@ ServiceWaitOption = typer.Option(
 Bootstrap = Annotated[
     str | None, typer.Option(help="Kafka bootstrap servers, HOST:PORT (default: $TEARLINE_KAFKA_BOOTSTRAP).")
 ]
+
+
+Keys = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys",
+        envvar="TEARLINE_KEYS",
+        help="Keystore directory (tearline keys init): the key registry and this seat's private keys.",
+    ),
+]
+
+
+def load_keys(directory: Path | None, holding: tuple[str, ...], why: str) -> Keystore:
+    """The keystore at ``directory`` with the private keys of ``holding``, or a clear exit 2."""
+    from tearline.broker import Keystore, KeystoreError
+
+    if directory is None:
+        fail(
+            f"{why} needs a keystore: --keys DIR or TEARLINE_KEYS",
+            hint="Create one per exercise: tearline keys init DIR --scenario SCENARIO; give each seat "
+            "DIR/registry.json and its own DIR/<PRINCIPAL>/.",
+        )
+    try:
+        return Keystore.load(directory, holding=holding)
+    except KeystoreError as exc:
+        fail(str(exc), hint=exc.hint)
 
 
 def bootstrap_address(bootstrap: str | None) -> str:

@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tearline.broker import Keystore
 from tearline.model import RunConfig
 from tearline.report import run_timeline, summary_json
 from tearline.run import RunResult, replay
@@ -19,6 +20,7 @@ from tearline.run import RunResult, replay
 from ._common import (
     Enable,
     ExcludeDisputed,
+    Keys,
     NamespaceOption,
     NoiseScale,
     Policy,
@@ -32,6 +34,7 @@ from ._common import (
     err,
     fail,
     load,
+    load_keys,
     out,
     run_config,
 )
@@ -46,6 +49,7 @@ def _replay(
     remote: bool = False,
     namespace: str | None = None,
     wait: float = 120.0,
+    keys: Keystore | None = None,
 ) -> RunResult:
     scenario = config.scenario
     span = max(1, scenario.horizon - scenario.start)
@@ -60,8 +64,9 @@ def _replay(
 
         async with kafka_transport(bootstrap) as kafka:
             if remote:  # the gateway and agencies are services elsewhere: drive the clock
+                assert keys is not None
                 return await drive(
-                    config, kafka, namespace=namespace or "tearline", wait=wait, on_step=on_step
+                    config, kafka, keys=keys, namespace=namespace or "tearline", wait=wait, on_step=on_step
                 )
             return await scoped_replay(
                 config, kafka, namespace=namespace or f"tearline-{config.run_id}", on_step=on_step
@@ -96,7 +101,9 @@ def run(
     ] = None,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", "-o", metavar="DIR", help="Write record.jsonl and summary.json here."),
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Write record.jsonl, summary.json and audit.json here."
+        ),
     ] = None,
     exclude_disputed: ExcludeDisputed = False,
     enable: Enable = None,
@@ -119,6 +126,7 @@ def run(
     ] = False,
     namespace: Annotated[str | None, NamespaceOption] = None,
     wait: Annotated[float, WaitOption] = 120.0,
+    keys_dir: Keys = None,
 ) -> None:
     """Replay a scenario under one policy; print who learnt what when, the outcome and the digest.
 
@@ -128,6 +136,7 @@ def run(
         fail(f"unknown transport {transport!r}", hint="Use --transport memory or --transport kafka.")
     if remote and transport != "kafka":
         fail("--remote needs --transport kafka", hint="Services in other processes meet on Kafka topics.")
+    keys = load_keys(keys_dir, ("CLOCK", "WORLD"), "--remote") if remote else None
     with clear_errors():
         loaded = load(scenario, seeds)
         check_enable(loaded, enable)
@@ -140,6 +149,7 @@ def run(
             remote=remote,
             namespace=namespace,
             wait=wait,
+            keys=keys,
         )
     s = config.scenario
     if as_json:
@@ -158,7 +168,9 @@ def run(
     print_outcomes(result)
     if out_dir is not None:
         result.write(out_dir)
-        out.print(f"wrote {out_dir / 'record.jsonl'} and {out_dir / 'summary.json'}")
+        out.print(
+            f"wrote {out_dir / 'record.jsonl'}, {out_dir / 'summary.json'} and {out_dir / 'audit.json'}"
+        )
 
 
 def print_outcomes(result: RunResult) -> None:

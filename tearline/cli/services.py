@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,21 +15,26 @@ from tearline.run import serve
 from ._common import (
     EXIT_RUNTIME,
     Bootstrap,
+    Keys,
     NamespaceOption,
     ServiceWaitOption,
     bootstrap_address,
     clear_errors,
     err,
     fail,
+    load_keys,
 )
 
 
-def _serve(name: str, bootstrap: str | None, namespace: str, wait: float | None) -> None:
+def _serve(
+    name: str, bootstrap: str | None, namespace: str, wait: float | None, keys_dir: Path | None
+) -> None:
     address = bootstrap_address(bootstrap)
+    keys = load_keys(keys_dir, (name,), f"{name} as a service")
 
     async def go() -> tuple[str, str, int]:
         async with kafka_transport(address, client_id=f"tearline-{name}") as kafka:
-            served = await serve(name, kafka, namespace=namespace, wait=wait)
+            served = await serve(name, kafka, keys=keys, namespace=namespace, wait=wait)
             return served.reason, served.detail, served.windows
 
     with clear_errors():
@@ -42,14 +48,15 @@ def broker_service(
     bootstrap: Bootstrap = None,
     namespace: Annotated[str, NamespaceOption] = "tearline",
     wait: Annotated[float | None, ServiceWaitOption] = None,
+    keys: Keys = None,
 ) -> None:
     """The release gateway as a service: joins the run a driver announces, applies its policy to every lead.
 
     Waits for a driver (tearline run SCENARIO --transport kafka --remote), rebuilds and resumes if the run is under way (a restart), exits when the run ends.
 
-    Example:  tearline broker --bootstrap 127.0.0.1:9092
+    Example:  tearline broker --bootstrap 127.0.0.1:9092 --keys keys/
     """
-    _serve(GATEWAY, bootstrap, namespace, wait)
+    _serve(GATEWAY, bootstrap, namespace, wait, keys)
 
 
 def agency_service(
@@ -57,11 +64,12 @@ def agency_service(
     bootstrap: Bootstrap = None,
     namespace: Annotated[str, NamespaceOption] = "tearline",
     wait: Annotated[float | None, ServiceWaitOption] = None,
+    keys: Keys = None,
 ) -> None:
     """One agency as a service: triages what it receives, links, acts, publishes its leads.
 
     Waits for a driver (tearline run SCENARIO --transport kafka --remote), rebuilds and resumes if the run is under way (a restart), exits when the run ends.
 
-    Example:  tearline agency NSS --bootstrap 127.0.0.1:9092
+    Example:  tearline agency NSS --bootstrap 127.0.0.1:9092 --keys keys/
     """
-    _serve(name, bootstrap, namespace, wait)
+    _serve(name, bootstrap, namespace, wait, keys)

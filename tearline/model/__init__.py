@@ -50,7 +50,16 @@ from ._lead import (
     Window,
 )
 from ._log import LogLevel, configure
-from ._messages import ConsentAnswer, ConsentRequest, DeskAction, DeskDecision, Observation, Release, Share
+from ._messages import (
+    ConsentAnswer,
+    ConsentRequest,
+    DeskAction,
+    DeskDecision,
+    Observation,
+    Provenance,
+    Release,
+    Share,
+)
 from ._paths import resolve_scenario, scenario_files
 from ._random import rng
 from ._record import (
@@ -150,6 +159,7 @@ __all__ = [
     "PolicyError",
     "PolicyEvent",
     "Problem",
+    "Provenance",
     "PublishEvent",
     "Release",
     "Reliability",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cached_property
 from typing import Annotated, Any
 
@@ -34,10 +33,6 @@ class RunConfig(Model):
     @cached_property
     def run_id(self) -> str:
         return hashlib.sha256(self.model_dump_json(by_alias=True).encode()).hexdigest()[:16]
-
-    @cached_property
-    def secret(self) -> bytes:
-        return os.environ.get("TEARLINE_SECRET", f"tearline-dev:{self.run_id}").encode()
 
     def injects(self) -> tuple[Inject, ...]:
         """The injects this run plays: all, or all but the disputed ones."""

@@ -18,12 +18,27 @@ class Observation(Model):
     disputed: bool = False
 
 
+class Provenance(Model):
+    """The originator's signature on the message that carried the original lead.
+
+    The gateway's transforms change a released copy, so the copy cannot carry a signature over
+    itself by its originator; it carries this instead: the SHA-256 of the originator's signed
+    message and the originator's signature over it (base64), which anyone with the key registry
+    can check."""
+
+    origin: AgencyId
+    digest: str
+    signature: str
+
+
 class Release(Model):
-    """The gateway delivers a (possibly sanitised) copy of a lead to a recipient."""
+    """The gateway delivers a (possibly sanitised) copy of a lead to one named recipient."""
 
     lead: Lead
     sender: AgencyId
     rule: str
+    recipient: AgencyId
+    provenance: Provenance | None = None
 
 
 class ConsentRequest(Model):

@@ -1,6 +1,7 @@
 """What a run means, read from its record alone: the judge, the summary, timelines, explanations,
 and one writer per output format."""
 
+from ._audit import AUDIT_FILE, AuditInputError, AuditSeal, AuditVerdict, seal_audit, verify_audit
 from ._comparison import plot_comparison, write_csv
 from ._explain import ExplainError, Explanation, as_json, explain_lead, render
 from ._judge import AgencyLoad, PlotOutcome, Summary, judge, summarise
@@ -9,7 +10,11 @@ from ._rundir import RunDirError, read_record, summary_json, write_run
 from ._timeline import Row, inject_timeline, run_timeline
 
 __all__ = [
+    "AUDIT_FILE",
     "AgencyLoad",
+    "AuditInputError",
+    "AuditSeal",
+    "AuditVerdict",
     "CaseResult",
     "ExplainError",
     "Explanation",
@@ -25,8 +30,10 @@ __all__ = [
     "read_record",
     "render",
     "run_timeline",
+    "seal_audit",
     "summarise",
     "summary_json",
+    "verify_audit",
     "write_csv",
     "write_junit",
     "write_run",

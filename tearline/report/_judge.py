@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from pydantic import Field
+
 from tearline.model import (
     IDENTITY_KINDS,
     PLACE_KINDS,
@@ -139,6 +141,9 @@ class Summary(Model):
     """Interdictions that disrupted no plot (wasted effort, or worse)."""
     load: tuple[AgencyLoad, ...]
     dead_letters: int
+    rejected: dict[str, int] = Field(default_factory=dict)
+    """Messages refused by reason code (forged, wrong-recipient, duplicate, …) and audit records
+    not taken into the record (``audit-…``); every refused message is also on the dead-letter topic."""
 
 
 def summarise(
@@ -155,6 +160,7 @@ def summarise(
     exclude_disputed: bool,
     enabled: Sequence[str],
     dead_letters: int,
+    rejected: dict[str, int] | None = None,
 ) -> Summary:
     decisions = [e for e in events if isinstance(e, DecisionEvent)]
     released = [d for d in decisions if d.action == "release"]
@@ -238,4 +244,5 @@ def summarise(
             for a in sorted(agencies)
         ),
         dead_letters=dead_letters,
+        rejected=rejected or {},
     )

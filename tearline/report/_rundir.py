@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from tearline.model import EVENT, Event, TearlineError
 
+from ._audit import AuditSeal, write_audit
 from ._judge import Summary
 
 
@@ -20,11 +21,13 @@ class RunDirError(TearlineError):
         self.hint = hint
 
 
-def write_run(out: Path, record: bytes, summary: Summary) -> None:
-    """Write ``record.jsonl`` (the canonical record) and ``summary.json`` into ``out``."""
+def write_run(out: Path, record: bytes, summary: Summary, audit: AuditSeal | None = None) -> None:
+    """Write ``record.jsonl`` (the canonical record), ``summary.json`` and ``audit.json`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "record.jsonl").write_bytes(record)
     (out / "summary.json").write_text(summary_json(summary))
+    if audit is not None:
+        write_audit(out, audit)
 
 
 def summary_json(summary: Summary) -> str:

@@ -4,7 +4,7 @@ batches of replays behind ``check`` and ``compare``."""
 from ._check import check_scenarios
 from ._clock import drive, scoped_replay, serve
 from ._compare import RUNS_MAX, compare_policies
-from ._driver import Driver, Run, RunResult, replay
+from ._driver import CLOCK, Driver, Run, RunResult, replay
 from ._exercise import (
     AgencyView,
     CaseView,
@@ -22,6 +22,7 @@ from ._exercise import (
 from ._world import World
 
 __all__ = [
+    "CLOCK",
     "RUNS_MAX",
     "AgencyView",
     "CaseView",

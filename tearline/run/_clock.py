@@ -42,6 +42,7 @@ import signal
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
@@ -53,7 +54,7 @@ from tearline.broker import (
     SENDER_HEADER,
     SIG_HEADER,
     Consumer,
-    Keyring,
+    Keystore,
     Message,
     Rejected,
     Service,
@@ -65,10 +66,7 @@ from tearline.broker import (
 )
 from tearline.model import GATEWAY, Model, RunConfig, RunError, SimTime, iso
 
-from ._driver import Run, RunResult, replay
-
-CLOCK = "CLOCK"
-"""The name the driver signs its clock messages with."""
+from ._driver import CLOCK, Run, RunResult, replay
 
 log = structlog.get_logger("tearline.clock")
 
@@ -82,6 +80,8 @@ class Announce(Model):
     start: dict[str, tuple[int, ...]]
     driver: str
     announced_at: float
+    registry: str = ""
+    """Fingerprint of the driver's key registry (the keystore generation every seat must hold)."""
 
 
 class Ready(Model):
@@ -109,6 +109,7 @@ class Done(Model):
     next: int | None
     seq: int
     dead_letters: int
+    rejected: dict[str, int] = Field(default_factory=dict)
 
 
 class End(Model):
@@ -127,7 +128,6 @@ class Session:
     """What the clock topic says about one session."""
 
     announce: Announce
-    keyring: Keyring
     ended: End | None = None
     last_tick: Tick | None = None
     readies: dict[str, Ready] = field(default_factory=dict)
@@ -150,9 +150,10 @@ def start_command(service: str, namespace: str, bootstrap: str | None) -> str:
 class ClockLog:
     """Reads ``<ns>.clock``: verifies each message and keeps the state of every session."""
 
-    def __init__(self, consumer: Consumer, name: str) -> None:
+    def __init__(self, consumer: Consumer, name: str, keys: Keystore) -> None:
         self._consumer = consumer
         self._name = name
+        self._keys = keys
         self.sessions: dict[str, Session] = {}
         self.order: list[str] = []
         self.ignored = 0
@@ -178,12 +179,18 @@ class ClockLog:
             return self._ignore(message, "not a clock message")
         sig = message.header(SIG_HEADER) or b""
         if isinstance(msg, Announce):
-            keyring = Keyring(msg.config.secret)
-            if msg.run != msg.config.run_id or not keyring.verify(CLOCK, message.value, sig):
+            if msg.run != msg.config.run_id or not self._keys.verify(CLOCK, message.value, sig):
+                other = msg.registry and msg.registry != self._keys.fingerprint
                 return self._ignore(
-                    message, "announcement with a bad signature (is TEARLINE_SECRET the same everywhere?)"
+                    message,
+                    "announcement with a bad signature"
+                    + (
+                        f" (signed under key registry {msg.registry}; this seat holds {self._keys.fingerprint})"
+                        if other
+                        else ""
+                    ),
                 )
-            self.adopt(msg, keyring)
+            self.adopt(msg)
             return msg
         session = self.sessions.get(msg.session)
         if session is None:
@@ -191,7 +198,7 @@ class ClockLog:
         signer = msg.service if isinstance(msg, Ready | Done) else CLOCK
         if signer != CLOCK and signer not in session.announce.participants:
             return self._ignore(message, f"report from {signer}, who is not in the session")
-        if not session.keyring.verify(signer, message.value, sig):
+        if not self._keys.verify(signer, message.value, sig):
             return self._ignore(message, f"clock message with a bad signature for {signer}")
         if isinstance(msg, Ready):
             session.readies[msg.service] = msg
@@ -207,10 +214,10 @@ class ClockLog:
             session.ended = msg
         return msg
 
-    def adopt(self, announce: Announce, keyring: Keyring) -> Session:
+    def adopt(self, announce: Announce) -> Session:
         """Know of a session (the driver adopts its own before it reads it back)."""
         if announce.session not in self.sessions:
-            self.sessions[announce.session] = Session(announce, keyring)
+            self.sessions[announce.session] = Session(announce)
             self.order.append(announce.session)
         return self.sessions[announce.session]
 
@@ -230,9 +237,9 @@ class ClockLog:
         await self._consumer.close()
 
 
-async def post(transport: Transport, topic: str, msg: Control, keyring: Keyring, signer: str) -> None:
+async def post(transport: Transport, topic: str, msg: Control, keys: Keystore, signer: str) -> None:
     value = msg.model_dump_json(by_alias=True).encode()
-    await transport.publish(topic, value, key=msg.session.encode(), headers=signed(value, keyring, signer))
+    await transport.publish(topic, value, key=msg.session.encode(), headers=signed(value, keys, signer))
     await transport.flush()
 
 
@@ -293,7 +300,7 @@ class RemoteRun:
         consumer = await self.transport.subscribe(
             _clock_group(self.run.topics.namespace, "driver"), [self.run.topics.clock]
         )
-        self._clock = ClockLog(consumer, "driver")
+        self._clock = ClockLog(consumer, "driver", self.run.keys)
         await self._clock.catch_up()
         msg = Announce(
             session=self.session_id,
@@ -303,9 +310,10 @@ class RemoteRun:
             start=start,
             driver=f"{socket.gethostname()}:{os.getpid()}",
             announced_at=time.time(),
+            registry=self.run.keys.fingerprint,
         )
-        self._clock.adopt(msg, self.run.keyring)
-        await post(self.transport, self.run.topics.clock, msg, self.run.keyring, CLOCK)
+        self._clock.adopt(msg)
+        await post(self.transport, self.run.topics.clock, msg, self.run.keys, CLOCK)
         log.info("session announced", session=self.session_id, run=self.run.config.run_id)
         await self._await(
             lambda: [p for p in self.participants if p not in self.session.readies],
@@ -338,7 +346,7 @@ class RemoteRun:
             self.window += 1
             self._until = until
             tick = Tick(session=self.session_id, window=self.window, until=until)
-            await post(self.transport, self.run.topics.clock, tick, self.run.keyring, CLOCK)
+            await post(self.transport, self.run.topics.clock, tick, self.run.keys, CLOCK)
         return self.window
 
     async def done(self, service: str, window: int) -> Done:
@@ -362,10 +370,19 @@ class RemoteRun:
         if self._clock is None:
             return
         msg = End(session=self.session_id, reason=reason, detail=detail)
-        await post(self.transport, self.run.topics.clock, msg, self.run.keyring, CLOCK)
+        await post(self.transport, self.run.topics.clock, msg, self.run.keys, CLOCK)
 
     def dead_letters(self) -> int:
         return sum(d.dead_letters for d in self.session.latest.values())
+
+    def rejected(self) -> Counter[str]:
+        """Refusals every service reported, by reason, and clock messages the driver ignored."""
+        total: Counter[str] = Counter()
+        for d in self.session.latest.values():
+            total.update(d.rejected)
+        if self._clock is not None and self._clock.ignored:
+            total["clock-refused"] += self._clock.ignored
+        return total
 
     async def close(self) -> None:
         if self._clock is not None:
@@ -388,6 +405,7 @@ async def drive(
     config: RunConfig,
     transport: Transport,
     *,
+    keys: Keystore,
     namespace: str = "tearline",
     wait: float = 120.0,
     on_step: Callable[[SimTime], None] | None = None,
@@ -395,9 +413,11 @@ async def drive(
     """Drive a run whose gateway and agencies are services in other processes; return its result.
 
     The world (injects and noise) runs here. Waits up to ``wait`` seconds for the services to
-    join and, per window, for each to report.
+    join and, per window, for each to report. ``keys``: the keystore's registry and the driver's
+    own private keys (``CLOCK`` and ``WORLD``).
     """
-    run = Run(config, namespace=namespace)
+    run = Run(config, namespace=namespace, keys=keys)
+    keys.require((), holding=(CLOCK, "WORLD"))
     remote = RemoteRun(transport, run, wait=wait)
     world = run.world(transport)
     rlog = log.bind(**run.log_context)
@@ -419,8 +439,12 @@ async def drive(
             raise
         await remote.end("finished")
         events = await run.collect(transport)
+        rejected = remote.rejected() + world.rejected
         result = run.finish(
-            events, transport_name=transport.name, dead_letters=world.dead_letters + remote.dead_letters()
+            events,
+            transport_name=transport.name,
+            dead_letters=world.dead_letters + remote.dead_letters(),
+            rejected=rejected,
         )
         rlog.info("run finished", digest=result.digest, windows=driver.windows)
         return result
@@ -468,6 +492,10 @@ async def _abort(remote: RemoteRun, exc: BaseException) -> None:
         log.warning("could not announce the abort", error=str(err))
 
 
+def _clock_refused(clock: ClockLog) -> Counter[str]:
+    return Counter({"clock-refused": clock.ignored}) if clock.ignored else Counter()
+
+
 # -- a service -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Served:
@@ -495,8 +523,14 @@ async def last_audit_seq(transport: Transport, run: Run, service: str) -> int:
             if message.header(SENDER_HEADER) != service.encode():
                 continue
             try:
-                env = open_envelope(message, run.keyring, run.config.run_id, run.senders)
-            except Rejected:
+                env = open_envelope(message, run.keys, run.config.run_id, run.senders)
+            except Rejected as exc:
+                # Never trusted: a record that does not verify cannot move what is suppressed.
+                log.warning(
+                    "audit record not trusted", service=service, reason=exc.reason, offset=message.offset
+                )
+                continue
+            if env.sender != service:
                 continue
             top = max(top, env.seq)
     finally:
@@ -508,6 +542,7 @@ async def serve(
     name: str,
     transport: Transport,
     *,
+    keys: Keystore,
     namespace: str = "tearline",
     wait: float | None = None,
 ) -> Served:
@@ -515,11 +550,13 @@ async def serve(
 
     Waits up to ``wait`` seconds (None: for ever) for an announcement, joins (rebuilding if the
     session is under way: a restart), answers every tick, and returns when the session ends.
+    ``keys``: the keystore's registry and this service's own private keys.
     """
+    keys.require((name,), holding=(name,))
     topics = Topics(namespace)
     await transport.create_topics([spec for spec in topics.specs(()) if spec.name == topics.clock])
     reader = await transport.subscribe(_clock_group(namespace, name), [topics.clock])
-    clock = ClockLog(reader, name)
+    clock = ClockLog(reader, name, keys)
     try:
         await clock.catch_up()
         session = clock.open_session()
@@ -537,7 +574,7 @@ async def serve(
             await clock.read(timeout=left)
             session = clock.open_session()
         while True:
-            served = await _serve_session(name, transport, clock, session, namespace)
+            served = await _serve_session(name, transport, clock, session, namespace, keys)
             if isinstance(served, Served):
                 return served
             session = served  # superseded by a newer session
@@ -546,7 +583,7 @@ async def serve(
 
 
 async def _serve_session(
-    name: str, transport: Transport, clock: ClockLog, session: Session, namespace: str
+    name: str, transport: Transport, clock: ClockLog, session: Session, namespace: str, keys: Keystore
 ) -> Served | Session:
     announce = session.announce
     if name not in announce.participants:
@@ -554,7 +591,7 @@ async def _serve_session(
             f"{name} is not in the announced run ({announce.config.scenario.id}, policy "
             f"{announce.config.policy}): its services are {', '.join(announce.participants)}"
         )
-    run = Run(announce.config, namespace=namespace)
+    run = Run(announce.config, namespace=namespace, keys=keys)
     slog = log.bind(service=name, session=session.id, **run.log_context)
     transport.begin_at(announce.start)
     # A restarted service takes its own place in its group at once.
@@ -576,7 +613,7 @@ async def _serve_session(
             suppress_through=suppress,
             resumed=resumed,
         )
-        await post(transport, run.topics.clock, ready, run.keyring, name)
+        await post(transport, run.topics.clock, ready, run.keys, name)
         slog.info("joined", resumed=resumed, suppress_through=suppress)
 
         async def answer(tick: Tick, *, restarted: bool) -> None:
@@ -591,8 +628,9 @@ async def _serve_session(
                 next=nxt,
                 seq=service.seq,
                 dead_letters=service.dead_letters,
+                rejected=dict(service.rejected + _clock_refused(clock)),
             )
-            await post(transport, run.topics.clock, done, run.keyring, name)
+            await post(transport, run.topics.clock, done, run.keys, name)
 
         if session.last_tick is not None:
             await answer(session.last_tick, restarted=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -14,7 +15,7 @@ import structlog
 from tearline.agencies import AgencyService
 from tearline.broker import (
     Gateway,
-    Keyring,
+    Keystore,
     MemoryTransport,
     Rejected,
     Service,
@@ -39,11 +40,15 @@ from tearline.model import (
     record_order,
 )
 from tearline.policies import Policy, load_policy
-from tearline.report import Summary, judge, summarise, write_run
+from tearline.report import AuditSeal, Summary, judge, seal_audit, summarise, write_run
 
 from ._world import World
 
 _readers = itertools.count()
+_log = structlog.get_logger("tearline")
+
+CLOCK = "CLOCK"
+"""The driver's principal: it signs the clock and, with the gateway, the audit chain."""
 
 
 class Participant(Protocol):
@@ -63,10 +68,11 @@ class RunResult:
     record: bytes
     digest: str
     summary: Summary
+    audit: AuditSeal
 
     def write(self, out: Path) -> None:
-        """Write ``record.jsonl`` and ``summary.json`` into ``out``."""
-        write_run(out, self.record, self.summary)
+        """Write ``record.jsonl``, ``summary.json`` and ``audit.json`` into ``out``."""
+        write_run(out, self.record, self.summary, self.audit)
 
 
 class Driver:
@@ -129,7 +135,14 @@ class Run:
     run, so every process agrees on agencies, topics and keys.
     """
 
-    def __init__(self, config: RunConfig, *, namespace: str = "tearline") -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        namespace: str = "tearline",
+        keys: Keystore | None = None,
+        sealed: bool = False,
+    ) -> None:
         if not structlog.is_configured():
             configure()
         self.config = config
@@ -140,8 +153,17 @@ class Run:
             a.id: a for a in self.scenario.active_agencies(frozenset(self.enabled))
         }
         self.topics = Topics(namespace)
-        self.keyring = Keyring(config.secret)
         self.senders = frozenset({WORLD, GATEWAY, *self.agencies})
+        if keys is None:
+            # No keystore given: every principal's keys are made here, for this run only. Across a
+            # process boundary (``sealed``) they are the real thing; in one process, see _keys.
+            principals = [*self.senders, CLOCK]
+            keys = Keystore.generate(principals) if sealed else Keystore.in_process(principals)
+        self.keys = keys
+        """Every principal's public keys, and the private keys of those this process runs."""
+        self.keys.require([*self.senders, CLOCK])
+        self.rejected: Counter[str] = Counter()
+        """Records on the audit topic that were not taken into the record, by reason code."""
         self.log_context = {"scenario": self.scenario.id, "seed": config.seed, "policy": config.policy}
 
     def settings(self, transport: Transport, suppress_through: int = 0) -> ServiceSettings:
@@ -150,7 +172,7 @@ class Run:
             transport=transport,
             run=self.config.run_id,
             topics=self.topics,
-            keyring=self.keyring,
+            keys=self.keys,
             senders=self.senders,
             start=self.scenario.start,
             transit=self.scenario.transit,
@@ -195,20 +217,48 @@ class Run:
         reader = f"{self.topics.namespace}.record.{self.config.run_id}.{os.getpid()}.{next(_readers)}"
         consumer = await transport.subscribe(reader, (self.topics.audit,))
         events: dict[tuple[str, int], Event] = {}
+        where: dict[tuple[str, int], int] = {}
+        self.rejected.clear()
         try:
             for message in await drain(consumer):
                 try:
-                    env = open_envelope(message, self.keyring, self.config.run_id, self.senders)
-                except Rejected:
-                    continue  # not part of this run's record; the services dead-letter such input
-                if env.kind == "event":
-                    events[(env.sender, env.seq)] = env.body
+                    env = open_envelope(message, self.keys, self.config.run_id, self.senders)
+                except Rejected as exc:
+                    # Not part of this run's record: counted, never silently skipped.
+                    self.rejected[f"audit-{exc.code}"] += 1
+                    _log.warning("audit record refused", reason=exc.reason, offset=message.offset)
+                    continue
+                if env.kind != "event" or env.body.by != env.sender or env.body.seq != env.seq:
+                    self.rejected["audit-forged"] += 1
+                    _log.warning(
+                        "audit record refused", reason="not an event of its signer", offset=message.offset
+                    )
+                    continue
+                ident = (env.sender, env.seq)
+                if ident in events:
+                    # The first record of (sender, seq) stands; a later one never replaces it.
+                    if where[ident] != message.offset and events[ident] != env.body:
+                        self.rejected["audit-conflict"] += 1
+                        _log.warning(
+                            "audit record conflicts with an earlier one", sender=env.sender, seq=env.seq
+                        )
+                    continue
+                events[ident] = env.body
+                where[ident] = message.offset
         finally:
             await consumer.close()
         return list(events.values())
 
-    def finish(self, events: list[Event], *, transport_name: str, dead_letters: int = 0) -> RunResult:
-        """Judge the plots, canonicalise the record, summarise."""
+    def finish(
+        self,
+        events: list[Event],
+        *,
+        transport_name: str,
+        dead_letters: int = 0,
+        rejected: Mapping[str, int] | None = None,
+        cosigners: Sequence[str] = (GATEWAY, CLOCK),
+    ) -> RunResult:
+        """Judge the plots, canonicalise the record, summarise, seal the audit chain."""
         ordered = sorted(events, key=record_order)
         outcomes = judge(self.scenario, self.agencies, ordered, seq_base=0)
         record = canonical([*ordered, *outcomes])
@@ -226,13 +276,17 @@ class Run:
             exclude_disputed=self.config.exclude_disputed,
             enabled=self.enabled,
             dead_letters=dead_letters,
+            rejected=dict(sorted((Counter(rejected or {}) + self.rejected).items())),
         )
+        signers = [s for s in cosigners if s in self.keys.private]
+        audit = seal_audit(record, self.config.run_id, self.keys, signers)
         return RunResult(
             self.config,
             tuple(sorted([*ordered, *outcomes], key=record_order)),
             record,
             d,
             summary,
+            audit,
         )
 
 
@@ -242,11 +296,15 @@ async def replay(
     *,
     namespace: str = "tearline",
     on_step: Callable[[SimTime], None] | None = None,
+    keys: Keystore | None = None,
 ) -> RunResult:
-    """Run a scenario end to end in this process, on ``transport`` (default: in-process)."""
+    """Run a scenario end to end in this process, on ``transport`` (default: in-process).
+
+    On the in-process transport messages are authenticated but not encrypted (nothing leaves the
+    process); on any other, every message is signed and sealed as between processes."""
     own = transport is None
     transport = transport or MemoryTransport()
-    run = Run(config, namespace=namespace)
+    run = Run(config, namespace=namespace, keys=keys, sealed=transport.address is not None)
     log = structlog.get_logger("tearline").bind(**run.log_context)
     log.info("run started", run_id=config.run_id, sim_time=iso(config.scenario.start))
     services: list[Service] = []
@@ -263,7 +321,10 @@ async def replay(
         await run.driver(world, others).run(on_step=on_step)
         events = await run.collect(transport)
         result = run.finish(
-            events, transport_name=transport.name, dead_letters=sum(s.dead_letters for s in services)
+            events,
+            transport_name=transport.name,
+            dead_letters=sum(s.dead_letters for s in services),
+            rejected=sum((s.rejected for s in services), Counter()),
         )
         log.info(
             "run finished", digest=result.digest, sim_time=iso(config.scenario.horizon), events=len(events)

@@ -15,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tearline import Lead, RunConfig, load_scenario, replay
-from tearline.broker import SIG_HEADER, Keyring, kafka_transport
+from tearline.broker import SIG_HEADER, Keystore, kafka_transport
 from tearline.broker._envelope import LeadEnvelope, seal
 from tearline.run._clock import scope, scoped_replay
 from tearline.run._driver import Run
@@ -88,8 +88,8 @@ async def test_bad_messages_written_by_hand_are_dead_lettered(kafka_bootstrap: s
         inbox = run.topics.inbox("NSS")
         lead = Lead(id="fake", origin="NSIG", observed_at=scenario.start)
         forged = LeadEnvelope(run=config.run_id, sender="NSIG", seq=1, at=scenario.start, body=lead)
-        value, _ = seal(forged, run.keyring)
-        wrong = Keyring(b"not the run secret").sign("NSIG", value)
+        value, _ = seal(forged, run.keys)
+        wrong = Keystore.generate(["NSIG"]).sign("NSIG", value)  # a key that is not NSIG's
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
         await producer.start()
         try:

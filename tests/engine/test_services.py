@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tearline import Lead, RunConfig, Scenario, replay
-from tearline.broker import SIG_HEADER, Keyring, MemoryTransport, Service, ServiceSettings, Topics, drain
+from tearline.broker import Keystore, MemoryTransport, Service, ServiceSettings, Topics, drain
 from tearline.broker._envelope import LeadEnvelope, seal
 from tearline.model import GATEWAY, WORLD
 from tearline.run._clock import last_audit_seq
@@ -30,11 +30,10 @@ class TestDeadLetters:
         await transport.publish(inbox, b"this is not json", key=b"x")
         lead = Lead(id="fake", origin="NSIG", observed_at=teaching.start)
         forged = LeadEnvelope(run=config.run_id, sender="NSIG", seq=1, at=teaching.start, body=lead)
-        value, _ = seal(forged, Keyring(b"not the run secret"))
-        sig = Keyring(b"not the run secret").sign("NSIG", value)
-        await transport.publish(inbox, value, key=b"fake", headers=((SIG_HEADER, sig),))
-        unsigned, _ = seal(forged, run.keyring)
-        await transport.publish(inbox, unsigned, key=b"fake")
+        attacker = Keystore.in_process(["NSIG"])  # keys of its own, not the run's
+        value, headers = seal(forged, attacker)
+        await transport.publish(inbox, value, key=b"fake", headers=headers)
+        await transport.publish(inbox, value, key=b"fake")  # unsigned
         dirty = await _replay_on(run, transport)
 
         assert dirty.digest == clean.digest
@@ -113,7 +112,7 @@ def _toy(transport: MemoryTransport) -> _Recorder:
         transport=transport,
         run="r",
         topics=Topics("t"),
-        keyring=Keyring(b"k"),
+        keys=Keystore.in_process([WORLD]),
         senders=frozenset({WORLD}),
         start=0,
         transit=60,
