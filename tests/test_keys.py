@@ -95,7 +95,7 @@ class TestSealedEnvelopes:
 
     def test_a_sealed_message_opens_only_for_its_recipient(self) -> None:
         value, headers = seal(_lead_envelope(), self.keys, to=GATEWAY)
-        assert b"\"origin\"" not in value  # the lead is not readable on the topic
+        assert b'"origin"' not in value  # the lead is not readable on the topic
         assert self._open(_message("t.NSIG.outbox", value, headers), GATEWAY).body.id == "l1"
         with pytest.raises(Rejected) as info:
             self._open(_message("t.NSS.inbox", value, headers), "NSS")
