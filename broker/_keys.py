@@ -120,6 +120,11 @@ class Keystore:
         private = {name: PrivateKeys.generate() for name in sorted(set(principals))}
         return cls({n: k.public() for n, k in private.items()}, private, in_process=True)
 
+    def in_one_process(self) -> Keystore:
+        """The same keys for a run whose services share one process: messages authenticated with
+        HMAC under fresh random keys, not encrypted; Ed25519 still signs the audit seal."""
+        return Keystore(self.public, self.private, generation=self.generation, in_process=True)
+
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the registry: the same for every holder of the same keystore generation."""

@@ -37,7 +37,12 @@ def kafka_nodes(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def tearline_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: s for name, s in compose["services"].items() if s.get("image") == "tearline:dev"}
+    """The services that run in a run (not the one-shot that makes the keystore)."""
+    return {
+        name: s
+        for name, s in compose["services"].items()
+        if s.get("image") == "tearline:dev" and name != "keys"
+    }
 
 
 def env(service: dict[str, Any]) -> dict[str, str]:
@@ -99,7 +104,7 @@ def test_listeners_are_consistent_and_reachable_by_the_services(compose: dict[st
     assert len(host_ports) == 3
     for name, service in tearline_services(compose).items():
         assert env(service)["TEARLINE_KAFKA_BOOTSTRAP"].split(",") == internal, name
-        assert set(service["depends_on"]) == set(nodes)
+        assert set(service["depends_on"]) == {*nodes, "keys"}
 
 
 def test_topic_settings_match_what_the_code_creates(compose: dict[str, Any]) -> None:
@@ -137,6 +142,11 @@ def test_one_service_per_participant_of_the_teaching_run(compose: dict[str, Any]
     run = Run(RunConfig(scenario=scenario, policy=policy))
     expected = {GATEWAY: "gateway", **{a: f"agency-{a.lower()}" for a in run.agencies}}
     assert sorted(services) == sorted(expected.values())
+    keys = compose["services"]["keys"]
+    assert "tearline keys init /keys --scenario connect-the-dots" in keys["command"][0]
+    for service in services.values():
+        assert env(service)["TEARLINE_KEYS"] == "/keys"
+        assert service["depends_on"]["keys"] == {"condition": "service_completed_successfully"}
     for participant, name in expected.items():
         command = [a for a in services[name]["command"] if a not in ("--log-level", "info")]
         wanted = shlex.split(start_command(participant, "tearline", None))[1:]

@@ -216,8 +216,8 @@ Keys = Annotated[
 ]
 
 
-def load_keys(directory: Path | None, holding: tuple[str, ...], why: str) -> Keystore:
-    """The keystore at ``directory`` with the private keys of ``holding``, or a clear exit 2."""
+def load_keys(directory: Path | None, holding: tuple[str, ...] | None, why: str) -> Keystore:
+    """The keystore at ``directory`` with the private keys of ``holding`` (None: all it has), or exit 2."""
     from tearline.broker import Keystore, KeystoreError
 
     if directory is None:

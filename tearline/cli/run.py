@@ -58,7 +58,7 @@ def _replay(
 
     async def go(on_step: Callable[[int], None] | None) -> RunResult:
         if transport == "memory":
-            return await replay(config, on_step=on_step)
+            return await replay(config, on_step=on_step, keys=keys.in_one_process() if keys else None)
         from tearline.broker import kafka_transport
         from tearline.run import drive, scoped_replay
 
@@ -69,7 +69,7 @@ def _replay(
                     config, kafka, keys=keys, namespace=namespace or "tearline", wait=wait, on_step=on_step
                 )
             return await scoped_replay(
-                config, kafka, namespace=namespace or f"tearline-{config.run_id}", on_step=on_step
+                config, kafka, namespace=namespace or f"tearline-{config.run_id}", on_step=on_step, keys=keys
             )
 
     if not progress:
@@ -136,7 +136,13 @@ def run(
         fail(f"unknown transport {transport!r}", hint="Use --transport memory or --transport kafka.")
     if remote and transport != "kafka":
         fail("--remote needs --transport kafka", hint="Services in other processes meet on Kafka topics.")
-    keys = load_keys(keys_dir, ("CLOCK", "WORLD"), "--remote") if remote else None
+    keys = (
+        load_keys(keys_dir, ("CLOCK", "WORLD"), "--remote")
+        if remote
+        else load_keys(keys_dir, None, "--keys")
+        if keys_dir is not None
+        else None  # in one process: keys made for this run only
+    )
     with clear_errors():
         loaded = load(scenario, seeds)
         check_enable(loaded, enable)

@@ -257,6 +257,7 @@ async def scoped_replay(
     *,
     namespace: str = "tearline",
     on_step: Callable[[SimTime], None] | None = None,
+    keys: Keystore | None = None,
 ) -> RunResult:
     """:func:`tearline.replay` in this process on a shared transport, reading only this run's records.
 
@@ -265,7 +266,7 @@ async def scoped_replay(
     """
     await scope(transport, Run(config, namespace=namespace))
     transport.sole_producer = True  # every service of the run publishes through it
-    return await replay(config, transport, namespace=namespace, on_step=on_step)
+    return await replay(config, transport, namespace=namespace, on_step=on_step, keys=keys)
 
 
 def _clock_group(namespace: str, who: str) -> str:
