@@ -194,7 +194,8 @@ def open_proved(
         raise Rejected(f"unknown sender {signer!r}", "unknown-sender")
     if sig is None:
         raise Rejected(f"unsigned: no {SIG_HEADER} header", "unsigned")
-    if not keys.verify(signer, value, sig):
+    digest = hashlib.sha256(value).digest()  # of the value as sent: what the signature covers
+    if not keys.verify_digest(signer, digest, sig):
         raise Rejected(f"forged: signature does not match sender {signer!r}", "forged")
     if outer is not None:
         if me is None or outer["to"] != me:
@@ -217,7 +218,7 @@ def open_proved(
         raise Rejected(f"forged: signed by {signer!r} but names sender {env.sender!r}", "forged")
     if env.run != run:
         raise Rejected(f"envelope for another run ({env.run!r}, this run is {run!r})", "other-run")
-    return env, Proof(hashlib.sha256(message.value).digest(), sig)
+    return env, Proof(digest, sig)
 
 
 def _malformed(exc: ValidationError) -> Rejected:
