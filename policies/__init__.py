@@ -9,6 +9,7 @@ the members a spec names); ``docs/policies.md`` states every rule's semantics.
 from ._base import BasePolicy, Ledger, Policy, PolicyContext, Route
 from ._compose import ALGORITHMS, Composite, combine
 from ._lint import LintReport
+from ._override import Overridden, with_overrides
 from ._registry import (
     BUILTIN,
     COMBINATORS,
@@ -37,6 +38,7 @@ __all__ = [
     "Ledger",
     "LintReport",
     "MispDistribution",
+    "Overridden",
     "Policy",
     "PolicyContext",
     "PolicyDoc",
@@ -52,4 +54,5 @@ __all__ = [
     "policy_from_data",
     "policy_options",
     "read_policy",
+    "with_overrides",
 ]

@@ -17,11 +17,13 @@ from .exchange import export_app, import_app
 from .exercise import exercise
 from .explain import explain
 from .keys import keys_app
+from .links import links
 from .policies import policies_app
-from .research import check, compare
+from .research import check, compare, merge
 from .run import run
 from .scenarios import scenarios_app
 from .services import agency_service, broker_service
+from .sweep import sweep
 
 app = typer.Typer(
     name="tearline",
@@ -39,6 +41,9 @@ app = typer.Typer(
 app.command(cls=Command)(run)
 app.command(cls=Command)(check)
 app.command(cls=Command)(compare)
+app.command(cls=Command)(links)
+app.command(cls=Command)(sweep)
+app.command(cls=Command)(merge)
 app.command(cls=Command)(exercise)
 app.command(cls=Command)(serve)
 app.command(cls=Command)(explain)

@@ -2,7 +2,7 @@
 simulated time, errors, and the readers of scenario, seed and YAML files. It imports no sibling package."""
 
 from ._base import Model
-from ._config import NOISE_SCALE_MAX, RunConfig
+from ._config import NOISE_SCALE_MAX, Override, RunConfig
 from ._decision import (
     Decision,
     SisAlert,
@@ -60,7 +60,7 @@ from ._messages import (
     Release,
     Share,
 )
-from ._paths import resolve_scenario, scenario_files
+from ._paths import resolve_scenario, scenario_files, seeds_for
 from ._random import rng
 from ._record import (
     EVENT,
@@ -155,6 +155,7 @@ __all__ = [
     "NoteEvent",
     "Observation",
     "OutcomeEvent",
+    "Override",
     "Plot",
     "PolicyError",
     "PolicyEvent",
@@ -203,5 +204,6 @@ __all__ = [
     "resolve_scenario",
     "rng",
     "scenario_files",
+    "seeds_for",
     "validate",
 ]

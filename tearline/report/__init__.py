@@ -2,7 +2,7 @@
 and one writer per output format."""
 
 from ._audit import AUDIT_FILE, AuditInputError, AuditSeal, AuditVerdict, seal_audit, verify_audit
-from ._comparison import plot_comparison, write_csv
+from ._comparison import plot_comparison, plot_tornado, read_parquet, write_csv, write_parquet, write_table
 from ._explain import ExplainError, Explanation, as_json, explain_lead, render
 from ._judge import AgencyLoad, PlotOutcome, Summary, judge, summarise
 from ._junit import CaseResult, write_junit
@@ -27,6 +27,8 @@ __all__ = [
     "inject_timeline",
     "judge",
     "plot_comparison",
+    "plot_tornado",
+    "read_parquet",
     "read_record",
     "render",
     "run_timeline",
@@ -36,5 +38,7 @@ __all__ = [
     "verify_audit",
     "write_csv",
     "write_junit",
+    "write_parquet",
     "write_run",
+    "write_table",
 ]

@@ -1,9 +1,8 @@
 """Running scenarios: the driver and the world, the live exercise, the distributed clock, and the
-batches of replays behind ``check`` and ``compare``."""
+batch of replays behind ``check``."""
 
 from ._check import check_scenarios
 from ._clock import drive, scoped_replay, serve
-from ._compare import RUNS_MAX, compare_policies
 from ._driver import CLOCK, Driver, Run, RunResult, replay
 from ._exercise import (
     AgencyView,
@@ -23,7 +22,6 @@ from ._world import World
 
 __all__ = [
     "CLOCK",
-    "RUNS_MAX",
     "AgencyView",
     "CaseView",
     "DeskMove",
@@ -39,7 +37,6 @@ __all__ = [
     "Skip",
     "World",
     "check_scenarios",
-    "compare_policies",
     "drive",
     "read_moves",
     "replay",

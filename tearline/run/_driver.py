@@ -39,7 +39,7 @@ from tearline.model import (
     iso,
     record_order,
 )
-from tearline.policies import Policy, load_policy
+from tearline.policies import Policy, load_policy, with_overrides
 from tearline.report import AuditSeal, Summary, judge, seal_audit, summarise, write_run
 
 from ._world import World
@@ -147,7 +147,7 @@ class Run:
             configure()
         self.config = config
         self.scenario = config.scenario
-        self.policy: Policy = load_policy(config.policy, config.policy_data)
+        self.policy: Policy = with_overrides(load_policy(config.policy, config.policy_data), config.overrides)
         self.enabled = tuple(sorted(set(config.enable) | self.policy.enables(self.scenario)))
         self.agencies: dict[str, ResolvedAgency] = {
             a.id: a for a in self.scenario.active_agencies(frozenset(self.enabled))

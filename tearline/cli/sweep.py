@@ -1,0 +1,121 @@
+"""``tearline sweep``: a design over scenario parameters × policies × seeds, and what moves each outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tearline.research import analyse, load_design, run_rows, sweep_jobs, write_batch
+
+from ._batch import (
+    DEFAULT_CACHE,
+    CacheDir,
+    Jobs,
+    NoCache,
+    Scheduler,
+    ShardOption,
+    executor,
+    run_batch,
+    shard_of,
+)
+from ._common import clear_errors, load, out, run_config
+from .research import _iv, print_table
+
+
+def sweep(
+    design_file: Annotated[
+        Path, typer.Argument(help="A sweep design (YAML); docs/research.md describes it.")
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write runs, points, sensitivity (CSV, Parquet), a tornado plot, sensitivity.md.",
+        ),
+    ] = None,
+    jobs: Jobs = 0,
+    scheduler: Scheduler = None,
+    shard: ShardOption = None,
+    cache: CacheDir = DEFAULT_CACHE,
+    no_cache: NoCache = False,
+) -> None:
+    """Sensitivity: replay a grid, Latin hypercube or one-at-a-time design and rank the parameters by
+    how far each moves each outcome (disruption per plot, hours of warning, triage wait)."""
+    with clear_errors():
+        design, locate = load_design(design_file)
+        s = load(design.scenario)
+        part = shard_of(shard)
+        bases = [run_config(s, p, 1, False, None, 1.0) for p in design.policies]
+        batch = sweep_jobs(design, bases, (design_file, locate))
+        done = run_batch(
+            executor(jobs, scheduler, cache, no_cache), batch, part, f"{s.id}: sweep of {len(batch)} runs"
+        )
+        rows = run_rows(done)
+        meta: dict[str, Any] = {
+            "kind": "sweep",
+            "scenario": s.id,
+            "title": s.title,
+            "design": design.model_dump(mode="json"),
+            "design_file": str(design_file),
+            "shard": str(part),
+            "runs": len(done),
+        }
+        tables = analyse("sweep", rows)
+        if out_dir is not None:
+            tables, written = write_batch(out_dir, meta, rows)
+            (out_dir / "sensitivity.md").write_text(markdown(tables["points"], design_file))
+            written.append(out_dir / "sensitivity.md")
+    params = [f"p:{p.name}" for p in design.parameters]
+    print_table(
+        f"{s.title}: {design.design} design, seeds {', '.join(map(str, design.seed_list))}",
+        tables["points"],
+        {
+            "policy": lambda r: str(r["policy"]),
+            **{p.removeprefix("p:"): _column(p) for p in params},
+            "plot": lambda r: str(r["plot"]),
+            "disrupted [95 % CI]": lambda r: _iv(r, "disruption_rate", ".0%"),
+            "warning h when disrupted": lambda r: _iv(r, "warning_hours", ".1f"),
+            "triage wait h": lambda r: _iv(r, "wait_hours", ".2f"),
+        },
+    )
+    print_table(
+        "What moves each outcome most (range of its mean over a parameter's levels)",
+        [e for e in tables["sensitivity"] if e["swing"] > 0] or tables["sensitivity"][:10],
+        {
+            "outcome": lambda r: str(r["outcome"]),
+            "parameter": lambda r: str(r["parameter"]),
+            "swing": lambda r: f"{r['swing']:g}",
+            "low (at)": lambda r: f"{r['low']:g} ({r['low_at']})",
+            "high (at)": lambda r: f"{r['high']:g} ({r['high_at']})",
+        },
+    )
+    if out_dir is not None:
+        out.print(f"wrote {len(written)} files to {out_dir}")
+
+
+def _column(name: str) -> Callable[[dict[str, Any]], str]:
+    return lambda r: str(r[name])
+
+
+def markdown(points: list[dict[str, Any]], design_file: Path) -> str:
+    """The points as a Markdown table: each parameter's value, then each plot's result."""
+    params = [k for k in points[0] if k.startswith("p:")] if points else []
+    lines = [
+        f"<!-- made by: tearline sweep {design_file} -->",
+        "| policy | "
+        + " | ".join(p.removeprefix("p:") for p in params)
+        + " | plot | disrupted (95 % CI) | warning h when disrupted | triage wait h |",
+        "| --- | " + " | ".join("---" for _ in params) + " | --- | --- | --- | --- |",
+    ]
+    for r in points:
+        rate = f"{r['disrupted']}/{r['runs']} ({_iv(r, 'disruption_rate', '.0%')})"
+        lines.append(
+            f"| {r['policy']} | "
+            + " | ".join(str(r[p]) for p in params)
+            + f" | {r['plot']} | {rate} | {_iv(r, 'warning_hours', '.1f')} | {_iv(r, 'wait_hours', '.2f')} |"
+        )
+    return "\n".join(lines) + "\n"
