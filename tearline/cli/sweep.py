@@ -86,6 +86,7 @@ def sweep(
         "What moves each outcome most (range of its mean over a parameter's levels)",
         [e for e in tables["sensitivity"] if e["swing"] > 0] or tables["sensitivity"][:10],
         {
+            "policy": lambda r: str(r["policy"]),
             "outcome": lambda r: str(r["outcome"]),
             "parameter": lambda r: str(r["parameter"]),
             "swing": lambda r: f"{r['swing']:g}",

@@ -44,7 +44,11 @@ def write_batch(
     if meta["kind"] == "compare" and tables["aggregate"]:
         written += plot_comparison(tables["aggregate"], title, out / "comparison")
     if meta["kind"] == "sweep" and tables["sensitivity"]:
-        effects = [e for e in tables["sensitivity"] if e["outcome"].startswith(("disrupted", "triage"))]
+        effects = [
+            {**e, "outcome": f"{e['policy']}: {e['outcome']}"}
+            for e in tables["sensitivity"]
+            if e["outcome"].startswith(("disrupted", "triage"))
+        ]
         written += plot_tornado(effects, f"{title}: sensitivity", out / "tornado")
     return tables, written
 
@@ -54,7 +58,8 @@ def read_batch(directory: Path) -> tuple[dict[str, Any], list[Row]]:
         meta: dict[str, Any] = json.loads((directory / BATCH).read_text())
     except FileNotFoundError:
         raise RunError(f"{directory} holds no {BATCH}: not the output of compare, links or sweep") from None
-    return meta, read_parquet(directory / f"{RUNS}.parquet")
+    runs = directory / f"{RUNS}.parquet"
+    return meta, read_parquet(runs) if runs.exists() else []  # an empty shard writes no rows
 
 
 def merge(directories: Sequence[Path], out: Path) -> tuple[dict[str, Any], dict[str, list[Row]], list[Path]]:

@@ -178,7 +178,7 @@ def point_config(base: RunConfig, design: Design, point: Point, where: tuple[Pat
     for i, p in enumerate(design.parameters):
         if p.name not in point:
             continue
-        how = point[p.name]
+        _, how = point[p.name]
         problem = None
         if p.path in RUN_OPTIONS:
             kind, value = how
@@ -229,11 +229,7 @@ def _outcomes(rows: Sequence[Row]) -> dict[str, float]:
     return out
 
 
-def analyse_sweep(rows: Sequence[Row]) -> dict[str, list[Row]]:
-    """Each point's outcomes with intervals, and each parameter's swing on each outcome: the range
-    of the outcome's mean over the parameter's levels (main effect; one-at-a-time: the others as
-    written). Sorted by swing, largest first."""
-    params = [k for k in rows[0] if k.startswith("p:")] if rows else []
+def _swings(rows: Sequence[Row], params: Sequence[str], policy: str) -> list[Row]:
     effects: list[Row] = []
     for p in params:
         others = [q for q in params if q != p]
@@ -249,6 +245,7 @@ def analyse_sweep(rows: Sequence[Row]) -> dict[str, list[Row]]:
             lo, hi = min(values, key=values.__getitem__), max(values, key=values.__getitem__)
             effects.append(
                 {
+                    "policy": policy,
                     "parameter": p.removeprefix("p:"),
                     "outcome": outcome,
                     "low": round(values[lo], 4),
@@ -258,5 +255,16 @@ def analyse_sweep(rows: Sequence[Row]) -> dict[str, list[Row]]:
                     "swing": round(values[hi] - values[lo], 4),
                 }
             )
-    effects.sort(key=lambda e: (e["outcome"], -e["swing"], e["parameter"]))
+    return effects
+
+
+def analyse_sweep(rows: Sequence[Row]) -> dict[str, list[Row]]:
+    """Each point's outcomes with intervals, and each parameter's swing on each outcome: the range
+    of the outcome's mean over the parameter's levels (main effect; one-at-a-time: the others as
+    written). Sorted by swing, largest first."""
+    params = [k for k in rows[0] if k.startswith("p:")] if rows else []
+    effects: list[Row] = []
+    for policy in dict.fromkeys(r["policy"] for r in rows):
+        effects += _swings([r for r in rows if r["policy"] == policy], params, policy)
+    effects.sort(key=lambda e: (e["policy"], e["outcome"], -e["swing"], e["parameter"]))
     return {"points": aggregate(rows, ("policy", "point", *params)), "sensitivity": effects}
