@@ -19,6 +19,7 @@ from .explain import explain
 from .keys import keys_app
 from .links import links
 from .policies import policies_app
+from .report import report
 from .research import check, compare, merge
 from .run import run
 from .scenarios import scenarios_app
@@ -44,6 +45,7 @@ app.command(cls=Command)(compare)
 app.command(cls=Command)(links)
 app.command(cls=Command)(sweep)
 app.command(cls=Command)(merge)
+app.command(cls=Command)(report)
 app.command(cls=Command)(exercise)
 app.command(cls=Command)(serve)
 app.command(cls=Command)(explain)

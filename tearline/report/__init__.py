@@ -4,6 +4,7 @@ and one writer per output format."""
 from ._audit import AUDIT_FILE, AuditInputError, AuditSeal, AuditVerdict, seal_audit, verify_audit
 from ._comparison import plot_comparison, plot_tornado, read_parquet, write_csv, write_parquet, write_table
 from ._explain import ExplainError, Explanation, as_json, explain_lead, render
+from ._html import research_report, run_report, write_html
 from ._judge import AgencyLoad, PlotOutcome, Summary, judge, summarise
 from ._junit import CaseResult, write_junit
 from ._rundir import RunDirError, read_record, summary_json, write_run
@@ -31,12 +32,15 @@ __all__ = [
     "read_parquet",
     "read_record",
     "render",
+    "research_report",
+    "run_report",
     "run_timeline",
     "seal_audit",
     "summarise",
     "summary_json",
     "verify_audit",
     "write_csv",
+    "write_html",
     "write_junit",
     "write_parquet",
     "write_run",
