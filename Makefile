@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.policies
 	$(BIN)/python -m bench.relay
+	$(BIN)/python -m bench.research
 
 kafka-start:
 	scripts/kafka start

@@ -109,14 +109,15 @@ def markdown(points: list[dict[str, Any]], design_file: Path) -> str:
         f"<!-- made by: tearline sweep {design_file} -->",
         "| policy | "
         + " | ".join(p.removeprefix("p:") for p in params)
-        + " | plot | disrupted (95 % CI) | warning h when disrupted | triage wait h |",
-        "| --- | " + " | ".join("---" for _ in params) + " | --- | --- | --- | --- |",
+        + " | plot | disrupted (95 % CI) | by | warning h when disrupted | triage wait h |",
+        "| --- | " + " | ".join("---" for _ in params) + " | --- | --- | --- | --- | --- |",
     ]
     for r in points:
         rate = f"{r['disrupted']}/{r['runs']} ({_iv(r, 'disruption_rate', '.0%')})"
         lines.append(
             f"| {r['policy']} | "
             + " | ".join(str(r[p]) for p in params)
-            + f" | {r['plot']} | {rate} | {_iv(r, 'warning_hours', '.1f')} | {_iv(r, 'wait_hours', '.2f')} |"
+            + f" | {r['plot']} | {rate} | {r['disrupted_by'] or '-'} | {_iv(r, 'warning_hours', '.1f')}"
+            + f" | {_iv(r, 'wait_hours', '.2f')} |"
         )
     return "\n".join(lines) + "\n"

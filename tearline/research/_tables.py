@@ -94,6 +94,7 @@ def aggregate(rows: Sequence[Row], by: Sequence[str] = ("policy",)) -> list[Row]
                 "runs": n,
                 "disrupted": k,
                 **interval_columns("disruption_rate", wilson(k, n)),
+                "disrupted_by": "/".join(sorted({r["disrupted_by"] for r in rs if r["disrupted_by"]})),
                 "partly_disrupted": sum(r["partly_disrupted"] for r in rs),
                 "detected": sum(r["detected"] for r in rs),
                 **interval_columns(
