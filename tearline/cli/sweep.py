@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tearline.research import analyse, load_design, run_rows, sweep_jobs, write_batch
+from tearline.research import AS_WRITTEN, analyse, load_design, run_rows, sweep_jobs, write_batch
 
 from ._batch import (
     DEFAULT_CACHE,
@@ -103,21 +103,36 @@ def _column(name: str) -> Callable[[dict[str, Any]], str]:
 
 
 def markdown(points: list[dict[str, Any]], design_file: Path) -> str:
-    """The points as a Markdown table: each parameter's value, then each plot's result."""
+    """The points as a Markdown table: the parameters' values, then each plot's result. A
+    one-at-a-time design gets one "parameter | value" pair per row instead of a column each."""
     params = [k for k in points[0] if k.startswith("p:")] if points else []
+    oat = all(sum(r[p] != AS_WRITTEN for p in params) <= 1 for r in points)
+    head = ["parameter", "value"] if oat else [p.removeprefix("p:") for p in params]
     lines = [
         f"<!-- made by: tearline sweep {design_file} -->",
-        "| policy | "
-        + " | ".join(p.removeprefix("p:") for p in params)
-        + " | plot | disrupted (95 % CI) | by | warning h when disrupted | triage wait h |",
-        "| --- | " + " | ".join("---" for _ in params) + " | --- | --- | --- | --- | --- |",
+        "| "
+        + " | ".join(
+            [
+                "policy",
+                *head,
+                "plot",
+                "disrupted (95 % CI)",
+                "by",
+                "warning h when disrupted",
+                "triage wait h",
+            ]
+        )
+        + " |",
+        "| " + " | ".join("---" for _ in range(len(head) + 6)) + " |",
     ]
     for r in points:
+        if oat:
+            varied = [p for p in params if r[p] != AS_WRITTEN] or params[:1]
+            cells = [varied[0].removeprefix("p:"), str(r[varied[0]])]
+        else:
+            cells = [str(r[p]) for p in params]
         rate = f"{r['disrupted']}/{r['runs']} ({_iv(r, 'disruption_rate', '.0%')})"
-        lines.append(
-            f"| {r['policy']} | "
-            + " | ".join(str(r[p]) for p in params)
-            + f" | {r['plot']} | {rate} | {r['disrupted_by'] or '-'} | {_iv(r, 'warning_hours', '.1f')}"
-            + f" | {_iv(r, 'wait_hours', '.2f')} |"
-        )
+        cells = [str(r["policy"]), *cells, str(r["plot"]), rate, r["disrupted_by"] or "-"]
+        cells += [_iv(r, "warning_hours", ".1f"), _iv(r, "wait_hours", ".2f")]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
