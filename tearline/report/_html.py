@@ -305,7 +305,7 @@ def _hseep(scenario: Scenario, summary: Summary, events: Sequence[Event], links:
     elif busiest is not None:
         strengths.append(
             (
-                f"Triage kept up: no queue above {busiest.max_backlog} leads.",
+                f"Triage kept up: no queue ever held more than {busiest.max_backlog} unread lead(s).",
                 "Analysts read what they received in time.",
             )
         )

@@ -94,3 +94,23 @@ class TestInChromium:
             assert width > 100 and height > 100 and marks > 0
         assert tip_shown == "block"
         assert shot.stat().st_size > 10_000
+
+
+class TestResearchView:
+    def test_compare_directory_gets_tables_and_plot(self, tmp_path: Path) -> None:
+        """report on a compare directory shows the rates with their intervals and the plot, inline."""
+        out = tmp_path / "cmp"
+        r = runner.invoke(
+            app,
+            ["compare", "connect-the-dots", "-p", "siloed", "-p", "fusion-centre", "--runs", "2", "--jobs", "1",
+             "--no-cache", "--out", str(out)],
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert "[" in r.output and "Against siloed" in r.output
+        r = runner.invoke(app, ["report", str(out)])
+        assert r.exit_code == 0, r.output
+        text = (out / "report.html").read_text()
+        assert "Disruption and warning, with 95 % intervals" in text
+        assert "Against the first policy" in text
+        assert text.count("<svg") >= 1 and "fusion-centre" in text
+        assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:)?//""", text)
