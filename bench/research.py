@@ -19,8 +19,7 @@ from pathlib import Path
 from tearline import RunConfig, load_scenario
 from tearline.model import resolve_scenario
 from tearline.model._log import configure
-from tearline.research import Executor, Job, base_jobs, candidate_jobs, candidates, points, sweep_jobs
-from tearline.research._sweep import Design
+from tearline.research import Design, Executor, Job, base_jobs, candidate_jobs, candidates, points, sweep_jobs
 
 SWEEP = {
     "policies": ["siloed", "fusion-centre"],

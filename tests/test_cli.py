@@ -308,15 +308,19 @@ class TestCompare:
                 "fusion-centre",
                 "--runs",
                 "2",
+                "--no-cache",
                 "--out",
                 str(tmp_path),
             ],
         )
         assert result.exit_code == 0, result.output
-        rows = (tmp_path / "results.csv").read_text().splitlines()
+        rows = (tmp_path / "runs.csv").read_text().splitlines()
         assert len(rows) == 1 + 4
-        assert "fusion-centre" in result.output and "100%" in result.output
+        assert len((tmp_path / "aggregate.csv").read_text().splitlines()) == 1 + 2
+        assert "fusion-centre" in result.output and "100% [34%, 100%]" in result.output
         assert (tmp_path / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (tmp_path / "comparison.svg").read_text().lstrip().startswith("<?xml")
+        assert (tmp_path / "runs.parquet").read_bytes()[:4] == b"PAR1"
 
 
 class TestLogging:
