@@ -94,6 +94,31 @@ class TestExecutors:
         assert run_rows(done) == run_rows(local)
         assert sorted(streamed) == list(range(len(jobs)))
 
+    def test_a_killed_worker_s_runs_are_run_again(self, jobs: list[Job]) -> None:
+        """A Dask worker process killed mid-batch: its runs are rescheduled and the results are unchanged."""
+        from distributed import Client, LocalCluster
+
+        local = Executor(jobs=1).run(jobs)
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            killed: list[str] = []
+
+            def kill_one(_: object) -> None:
+                if killed:
+                    return
+                with Client(cluster.scheduler_address) as c:
+                    busy = [w for w, ts in c.processing().items() if ts] or list(
+                        c.scheduler_info()["workers"]
+                    )
+                    killed.append(busy[0])
+                    pid = c.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+
+            done = Executor(scheduler=cluster.scheduler_address).run(jobs, kill_one)
+        assert killed
+        assert run_rows(done) == run_rows(local)
+
     def test_cache_hits_are_flagged(self, jobs: list[Job], tmp_path: Path) -> None:
         """A second pass over the same jobs comes from the cache, flagged as cached, same data."""
         ex = Executor(jobs=1, cache=Cache(tmp_path))
