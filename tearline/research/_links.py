@@ -152,6 +152,9 @@ def pair_jobs(
         es = [e for e in effects if e["plot"] == plot]
         if any(e["flips"] for e in es):
             continue
+        # Only links that push the way a flip needs: withholdings against a disruption, releases against an attack.
+        wanted = "withhold" if es and es[0]["base_result"] == "disrupted" else "release"
+        es = [e for e in es if e["link"] in by_label and by_label[e["link"]].overrides[0].action == wanted]
         strongest = sorted(es, key=lambda e: (*tuple(-x for x in _strength(e)), e["link"]))[:top]
         chosen.update(
             (a, b)
