@@ -115,7 +115,11 @@ def links(
         out.print(
             f"[bold]{s.title} · {policy} · plot {plot}[/]: {results} as is; strongest links over {seeds} seeds"
         )
-        for r in [r for r in table if r["plot"] == plot][:show]:
+        tried = [r for r in table if r["plot"] == plot]
+        moving = [r for r in tried if r["flips"] or r["warning_change_hours"] or r["detection_changed"]]
+        if not moving:
+            out.print(f"  no link changes this plot's outcome, warning or detection ({len(tried)} tried)")
+        for r in moving[:show]:
             out.print(
                 f"{r['rank']:>3}. {r['link']}: flips {r['flips']}/{r['seeds']}, p {_iv(r, 'flip_probability', '.0%')}"
                 f" (gained {r['gained']}, lost {r['lost']}); Δ warning {_iv(r, 'warning_change_hours', '+.1f')} h",
