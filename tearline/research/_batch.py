@@ -7,6 +7,8 @@ gives the same numbers wherever its runs execute and in whatever order they fini
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -57,12 +59,37 @@ class Done:
     cached: bool
 
 
+ENGINE = ("model", "policies", "broker", "agencies", "run", "report/_judge.py", "research/_batch.py")
+"""What a run's data depends on: the model, the services, the driver, the judge, and :func:`execute`."""
+
+
+@functools.cache
+def engine_fingerprint() -> str:
+    """A hash of the engine's source: results cached by one engine are never served by another."""
+    import tearline
+
+    package = Path(tearline.__file__).resolve().parent
+    files: list[Path] = []
+    for part in ENGINE:
+        root = package / part
+        if root.suffix == ".py":
+            files.append(root)
+            continue
+        for folder, _, names in os.walk(root, followlinks=True):  # broker/, policies/... may be symlinks
+            files += [Path(folder) / n for n in names if n.endswith(".py")]
+    h = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.relative_to(package).as_posix()):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 class Cache:
-    """Finished runs on disk, one JSON file per run id (the hash of the full run configuration)."""
+    """Finished runs on disk, one JSON file per run id (the hash of the full run configuration), in a
+    folder per engine (:func:`engine_fingerprint`), so a changed engine starts a fresh cache."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self.root = root / engine_fingerprint()
+        self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, run_id: str) -> Path:
         return self.root / f"{run_id}.json"

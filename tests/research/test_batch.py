@@ -155,12 +155,12 @@ class TestResume:
         args = ("sweep", str(design), "--jobs", "1", "--cache", str(cache))
         proc = _tearline(*args, "--out", str(tmp_path / "resumed"), cwd=tmp_path)
         deadline = time.monotonic() + 300
-        while len(list(cache.glob("*.json"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        while len(list(cache.rglob("*.json"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         assert proc.poll() is None, "the sweep finished before it could be interrupted"
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        finished = len(list(cache.glob("*.json")))
+        finished = len(list(cache.rglob("*.json")))
         assert 3 <= finished < 16
         proc = _tearline(*args, "--out", str(tmp_path / "resumed"), cwd=tmp_path)
         _, stderr = proc.communicate(timeout=600)
@@ -248,3 +248,12 @@ class TestDesignErrors:
         assert str(path) in r.output and needle in r.output
         assert "parameters" in r.output or "design" in r.output
         assert "Traceback" not in r.output
+
+
+class TestEngineFingerprint:
+    def test_cache_lives_under_the_engine_s_fingerprint(self, tmp_path: Path) -> None:
+        """A cache keeps results in a folder named by the engine's source hash, so a new engine starts afresh."""
+        from tearline.research._batch import engine_fingerprint
+
+        fp = engine_fingerprint()
+        assert len(fp) == 16 and Cache(tmp_path).root == tmp_path / fp
