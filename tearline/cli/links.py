@@ -30,14 +30,25 @@ from ._batch import (
     run_batch,
     shard_of,
 )
-from ._common import ExcludeDisputed, NoiseScale, Policy, clear_errors, err, fail, load, out, run_config
+from ._common import (
+    ExcludeDisputed,
+    NoiseScale,
+    Policy,
+    Seeds,
+    clear_errors,
+    err,
+    fail,
+    load,
+    out,
+    run_config,
+)
 from .research import _iv
 
 
 def links(
     scenario: Annotated[str, typer.Argument(help="A scenario name or YAML file.")],
     policy: Policy,
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds per link (1..N).")] = 3,
+    runs: Annotated[int, typer.Option(min=1, metavar="N", help="Seeded runs per link (seeds 1..N).")] = 3,
     scope: Annotated[
         str,
         typer.Option(help="leads: one (lead, recipient) at a time; channels: one sender → recipient; both."),
@@ -51,6 +62,7 @@ def links(
         Path | None, typer.Option("--out", "-o", help="Write runs and links (CSV, Parquet, JSON) here.")
     ] = None,
     exclude_disputed: ExcludeDisputed = False,
+    seeds: Seeds = None,
     noise_scale: NoiseScale = 1.0,
     jobs: Jobs = 0,
     scheduler: Scheduler = None,
@@ -65,28 +77,26 @@ def links(
         if scope not in ("leads", "channels", "both"):
             fail(f"--scope {scope!r}: choose leads, channels or both")
         path = resolve_scenario(scenario)
-        s = load(scenario)
-        seeds_dir = seeds_for(path)
+        s = load(scenario, seeds)
+        seeds_dir = seeds or seeds_for(path)
         facts: dict[str, Fact] = load_facts(seeds_dir) if seeds_dir else {}
         part = shard_of(shard)
         ex = executor(jobs, scheduler, cache, no_cache)
         config = run_config(s, policy, 1, exclude_disputed, None, noise_scale)
-        seed_list = range(1, seeds + 1)
+        seed_list = range(1, runs + 1)
         base = run_batch(ex, base_jobs(config, seed_list), shard_of(None), f"{s.id} {policy}: base runs")
         found = candidates(config, base, scope)  # type: ignore[arg-type]
         singles = run_batch(
             ex,
             candidate_jobs(config, found, seed_list),
             part,
-            f"{s.id} {policy}: {len(found)} links × {seeds} seeds",
+            f"{s.id} {policy}: {len(found)} links × {runs} seeds",
         )
         rows = run_rows(base) + run_rows(singles)
         if pairs and part.count == 1:
             paired = pair_jobs(config, rows, found, seed_list, top)
             if paired:
-                rows += run_rows(
-                    run_batch(ex, paired, part, f"{s.id} {policy}: {len(paired) // seeds} pairs")
-                )
+                rows += run_rows(run_batch(ex, paired, part, f"{s.id} {policy}: {len(paired) // runs} pairs"))
         elif pairs:
             err.print(
                 "pairs are tried only on a whole batch: run links again without --shard (the cache keeps the singles)"
@@ -96,7 +106,7 @@ def links(
             "scenario": s.id,
             "title": s.title,
             "policy": policy,
-            "seeds": seeds,
+            "seeds": runs,
             "scope": scope,
             "exclude_disputed": exclude_disputed,
             "noise_scale": noise_scale,
@@ -113,7 +123,7 @@ def links(
     for plot in dict.fromkeys(r["plot"] for r in table):
         results = "/".join(sorted({r["result"] for r in base_results if r["plot"] == plot}))
         out.print(
-            f"[bold]{s.title} · {policy} · plot {plot}[/]: {results} as is; strongest links over {seeds} seeds"
+            f"[bold]{s.title} · {policy} · plot {plot}[/]: {results} as is; strongest links over {runs} seeds"
         )
         tried = [r for r in table if r["plot"] == plot]
         moving = [r for r in tried if r["flips"] or r["warning_change_hours"] or r["detection_changed"]]

@@ -20,7 +20,7 @@ def links_json(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignor
     out = tmp_path_factory.mktemp("links")
     r = runner.invoke(
         app,
-        ["links", "connect-the-dots", "--policy", "siloed", "--seeds", "1", "--jobs", "2",
+        ["links", "connect-the-dots", "--policy", "siloed", "--runs", "1", "--jobs", "2",
          "--cache", str(out / "cache"), "--out", str(out / "result")],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
