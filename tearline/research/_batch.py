@@ -66,9 +66,7 @@ ENGINE = ("model", "policies", "broker", "agencies", "run", "report/_judge.py", 
 @functools.cache
 def engine_fingerprint() -> str:
     """A hash of the engine's source: results cached by one engine are never served by another."""
-    import tearline
-
-    package = Path(tearline.__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # the tearline package folder
     files: list[Path] = []
     for part in ENGINE:
         root = package / part
