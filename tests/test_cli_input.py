@@ -126,7 +126,7 @@ class TestOutputOffATerminal:
         assert result.exit_code == 0, result.output
         assert "…" not in result.output
         header = next(line for line in result.output.splitlines() if "policy" in line and "plot" in line)
-        for column in ("disrupted", "median warning h", "detected", "false interdictions"):
+        for column in ("disrupted [95 % CI]", "warning h when disrupted", "detected", "false interdictions"):
             assert column in header
 
     def test_run_summary_line_is_one_line(self) -> None:

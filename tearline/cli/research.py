@@ -170,8 +170,10 @@ def compare(
             "disrupted [95 % CI]": lambda r: _iv(r, "disruption_rate", ".0%"),
             "warning h when disrupted": lambda r: _iv(r, "warning_hours", ".1f"),
             "triage wait h": lambda r: _iv(r, "wait_hours", ".2f"),
+            "detected": lambda r: f"{r['detected'] / r['runs']:.0%}",
             "released": lambda r: f"{r['released']:g}",
             "exposure": lambda r: f"{r['exposure']:g}",
+            "false interdictions": lambda r: f"{r['false_interdictions']:g}",
         },
     )
     if tables["differences"]:
