@@ -43,6 +43,10 @@ SENDER_HEADER = "tearline-sender"
 """The header naming the sender, so a reader can skip other senders' records without parsing them."""
 TO_HEADER = "tearline-to"
 """The header naming the recipient a sealed value is encrypted to."""
+MAX_MESSAGE_BYTES = 256 * 1024
+"""A message larger than this is refused before it is parsed (a lead is about 1 kB)."""
+EXCERPT_BYTES = 1024
+"""How much of a refused message its dead letter keeps."""
 
 
 class _Envelope(Model):
@@ -173,6 +177,8 @@ def open_proved(
 ) -> tuple[Envelope, Proof]:
     """:func:`open_envelope`, with the sender's signature kept as proof."""
     value = message.value
+    if len(value) > MAX_MESSAGE_BYTES:
+        raise Rejected(f"oversized: {len(value)} bytes (the limit is {MAX_MESSAGE_BYTES})", "oversized")
     signer_raw = message.header(SENDER_HEADER)
     signer = signer_raw.decode("utf-8", errors="replace") if signer_raw is not None else None
     sig = message.header(SIG_HEADER)
@@ -228,7 +234,9 @@ def _malformed(exc: ValidationError) -> Rejected:
 
 
 def dead_letter(message: Message, reason: str, service: str) -> bytes:
-    """The dead-letter record: where it came from, why it was refused, and the raw bytes."""
+    """The dead-letter record: where it came from, why it was refused, its size and a bounded
+    excerpt of its bytes (so that no input, however large or undecodable, makes a dead letter
+    the broker would refuse)."""
     return json.dumps(
         {
             "service": service,
@@ -236,7 +244,14 @@ def dead_letter(message: Message, reason: str, service: str) -> bytes:
             "partition": message.partition,
             "offset": message.offset,
             "reason": reason,
-            "value": message.value.decode("utf-8", errors="replace"),
+            "size": len(message.value),
+            "value": excerpt(message.value),
         },
         sort_keys=True,
     ).encode()
+
+
+def excerpt(value: bytes, limit: int = EXCERPT_BYTES) -> str:
+    """At most ``limit`` bytes of ``value`` as text (undecodable bytes replaced), marked if cut."""
+    text = value[:limit].decode("utf-8", errors="replace")
+    return text if len(value) <= limit else f"{text}… ({len(value) - limit} more bytes)"

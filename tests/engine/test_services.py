@@ -44,6 +44,32 @@ class TestDeadLetters:
         assert any(r.startswith("unsigned") for r in reasons)
         assert dirty.summary.dead_letters == 3
 
+    async def test_huge_and_undecodable_messages_dead_letter_a_bounded_excerpt(
+        self, teaching: Scenario
+    ) -> None:
+        """200 kB of 0xff and a 300 kB message in an inbox each make a small dead letter (far below a
+        broker's 1 MB limit) with the message's size; the run completes with the clean record."""
+        config = RunConfig(scenario=teaching, policy="fusion-centre", seed=1)
+        clean = await replay(config)
+        transport = MemoryTransport()
+        run = Run(config)
+        await run.create_topics(transport)
+        inbox = run.topics.inbox("NSS")
+        await transport.publish(inbox, b"\xff" * 200_000, key=b"x")
+        await transport.publish(inbox, b"[" * 300_000, key=b"y")
+        dirty = await _replay_on(run, transport)
+
+        assert dirty.digest == clean.digest
+        dead = await transport.subscribe("inspect", [run.topics.deadletter])
+        letters = [m.value for m in await drain(dead)]
+        assert len(letters) == 2
+        assert all(len(v) < 8 * 1024 for v in letters)
+        parsed = sorted((json.loads(v) for v in letters), key=lambda d: d["size"])
+        assert [d["size"] for d in parsed] == [200_000, 300_000]
+        assert parsed[0]["reason"].startswith("malformed message")
+        assert parsed[1]["reason"] == "oversized: 300000 bytes (the limit is 262144)"
+        assert parsed[1]["value"].endswith("(298976 more bytes)")
+
 
 async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: int | None = None) -> Any:
     world = run.world(transport)
@@ -57,6 +83,7 @@ async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: i
     if restart_gateway_at is not None:
         # Drive part of the run, lose the gateway (its memory, not its log), start a new one.
         await driver.run(windows=restart_gateway_at)
+        assert driver.peek() is not None, "the restart must fall inside the run"
         await others[0].close()
         n = await last_audit_seq(transport, run, GATEWAY)
         fresh = run.gateway(transport, suppress_through=n)
@@ -71,10 +98,10 @@ async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: i
 
 
 class TestRestart:
-    @given(st.integers(min_value=1, max_value=400))
+    @given(st.data())
     @settings(max_examples=12, deadline=None)
     def test_gateway_restart_rebuilds_without_loss_or_duplicates(
-        self, teaching: Scenario, stop_after: int
+        self, teaching: Scenario, data: st.DataObject
     ) -> None:
         """A gateway that loses its memory mid-run rebuilds from its inputs: same digest, and still
         exactly one decision per (lead, candidate recipient)."""
@@ -82,6 +109,8 @@ class TestRestart:
 
         config = RunConfig(scenario=teaching, policy="fusion-centre", seed=3)
         clean = asyncio.run(replay(config))
+        # Every drawn window leaves at least one window after the restart: every case is a fault.
+        stop_after = data.draw(st.integers(min_value=1, max_value=_windows(config) - 1), label="stop_after")
         transport = MemoryTransport()
         run = Run(config)
 
@@ -93,6 +122,34 @@ class TestRestart:
         assert restarted.digest == clean.digest
         decisions = [(e.lead, e.recipient) for e in restarted.events if e.kind == "decision"]
         assert len(decisions) == len(set(decisions))
+
+
+_WINDOWS: dict[str, int] = {}
+
+
+def _windows(config: RunConfig) -> int:
+    """How many windows an uninterrupted run of ``config`` takes (measured once)."""
+    import asyncio
+
+    if config.run_id not in _WINDOWS:
+
+        async def count() -> int:
+            transport = MemoryTransport()
+            run = Run(config)
+            await run.create_topics(transport)
+            world = run.world(transport)
+            others: list[Service] = [
+                run.gateway(transport),
+                *(run.agency(a, transport) for a in sorted(run.agencies)),
+            ]
+            for s in [world, *others]:
+                await s.open()
+            driver = run.driver(world, others)
+            await driver.run()
+            return driver.windows
+
+        _WINDOWS[config.run_id] = asyncio.run(count())
+    return _WINDOWS[config.run_id]
 
 
 class _Recorder(Service):
