@@ -1,22 +1,28 @@
 """Message plumbing: the transport contract and its implementations, envelopes, the release gateway."""
 
+from ._credentials import CredentialsError, KafkaCredentials
 from ._envelope import SENDER_HEADER, SIG_HEADER, Envelope, Proof, Rejected, open_envelope, seal, signed
 from ._gateway import Gateway
 from ._kafka import KafkaConsumer, KafkaSetupError, KafkaTransport, kafka_transport, resolve_bootstrap
 from ._keys import Keystore, KeystoreError, PublicKeys, public_key, public_text, verify_ed25519
 from ._memory import MemoryConsumer, MemoryTransport
+from ._principals import DRIVER, Grant, acl_plan, create_principals, new_password
 from ._service import Service, ServiceSettings
 from ._topics import Topics
 from ._transport import Consumer, Floor, Message, TopicSpec, Transport, drain, partition_for
 
 __all__ = [
+    "DRIVER",
     "SENDER_HEADER",
     "SIG_HEADER",
     "Consumer",
+    "CredentialsError",
     "Envelope",
     "Floor",
     "Gateway",
+    "Grant",
     "KafkaConsumer",
+    "KafkaCredentials",
     "KafkaSetupError",
     "KafkaTransport",
     "Keystore",
@@ -32,8 +38,11 @@ __all__ = [
     "TopicSpec",
     "Topics",
     "Transport",
+    "acl_plan",
+    "create_principals",
     "drain",
     "kafka_transport",
+    "new_password",
     "open_envelope",
     "partition_for",
     "public_key",

@@ -13,6 +13,13 @@ yet recorded) are dropped by the receivers by (sender, seq). Consumers read with
 ``isolation_level=read_committed``, so a transactional producer on the same topics (the benchmark
 uses one) never exposes aborted records. See docs/kafka.md for why this and not transactions.
 
+A cluster that is down for a while (a broker restarting, a leader moving) is waited for: every
+operation of a started transport retries what Kafka calls retriable, with backoff, for up to
+``patience`` seconds, and says so once in the log ("kafka unavailable: waiting") and again when it
+is back. A record sent again after a timeout may land twice; receivers drop the repeat by
+(sender, seq). Authorisation failures are never retried: they become a :class:`TransportError`
+that names the operation and the principal.
+
 A run may *scope* the transport to its start offsets (:meth:`KafkaTransport.begin_at`): records
 below them belong to earlier runs in the same namespace, and for every consumer the "beginning"
 of a partition becomes the run's start. That is what lets runs share topics (``tearline.*``).
@@ -22,24 +29,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
-import ssl
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    GroupAuthorizationFailedError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+)
 
 from tearline.model import TransportClosed, TransportError
 
+from ._credentials import KafkaCredentials
 from ._transport import Consumer, Floor, Headers, Message, TopicSpec, Transport
+
+T = TypeVar("T")
+log = structlog.get_logger("tearline.kafka")
 
 BOOTSTRAP_ENV = "TEARLINE_KAFKA_BOOTSTRAP"
 TOPIC_ALREADY_EXISTS = 36
 UNKNOWN_TOPIC = 3
+TOPIC_AUTHORIZATION_FAILED = 29
+PATIENCE = 300.0
+"""Seconds a started transport waits for an unavailable cluster before it gives up."""
 
 
 class KafkaSetupError(TransportError):
@@ -57,31 +81,27 @@ def resolve_bootstrap(bootstrap: str | None) -> str:
     return value
 
 
-def _security() -> dict[str, Any]:
-    """Client security settings from the environment (for clusters that need them).
-
-    ``TEARLINE_KAFKA_SECURITY_PROTOCOL`` (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL),
-    ``TEARLINE_KAFKA_SASL_MECHANISM`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512),
-    ``TEARLINE_KAFKA_USERNAME`` and ``TEARLINE_KAFKA_PASSWORD``.
-    """
-    protocol = os.environ.get("TEARLINE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
-    out: dict[str, Any] = {"security_protocol": protocol}
-    if protocol in {"SSL", "SASL_SSL"}:
-        out["ssl_context"] = ssl.create_default_context()
-    if protocol.startswith("SASL"):
-        out["sasl_mechanism"] = os.environ.get("TEARLINE_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
-        out["sasl_plain_username"] = os.environ.get("TEARLINE_KAFKA_USERNAME")
-        out["sasl_plain_password"] = os.environ.get("TEARLINE_KAFKA_PASSWORD")
-    return out
+_DENIED = (
+    TopicAuthorizationFailedError,
+    GroupAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    SaslAuthenticationFailed,
+)
 
 
-def transport_error(exc: BaseException, doing: str) -> TransportError:
+def transport_error(exc: BaseException, doing: str, principal: str | None = None) -> TransportError:
     """An aiokafka (or timeout) exception as a :class:`TransportError` that says whether to retry."""
     if isinstance(exc, TransportError):
         return exc
+    if isinstance(exc, _DENIED):
+        who = f" for {principal}" if principal else ""
+        what = "authentication failed" if isinstance(exc, SaslAuthenticationFailed) else "not authorised"
+        return TransportError(f"kafka: {doing}: {what}{who} ({type(exc).__name__})")
     if isinstance(exc, TimeoutError):
         return TransportError(f"kafka: {doing}: timed out", retriable=True)
-    retriable = bool(getattr(exc, "retriable", False)) or isinstance(exc, KafkaConnectionError)
+    retriable = bool(getattr(exc, "retriable", False)) or isinstance(
+        exc, (KafkaConnectionError, KafkaTimeoutError)
+    )
     name = type(exc).__name__
     detail = str(exc)
     return TransportError(
@@ -109,8 +129,12 @@ class KafkaTransport(Transport):
         request_timeout_ms: int = 30_000,
         assignment_timeout: float = 60.0,
         static_members: Mapping[str, str] | None = None,
+        credentials: KafkaCredentials | None = None,
+        patience: float = PATIENCE,
     ) -> None:
         self.bootstrap = bootstrap
+        self.credentials = credentials if credentials is not None else KafkaCredentials.resolve()
+        self.patience = patience
         self.client_id = client_id
         self._replication = replication_factor
         self._request_timeout_ms = request_timeout_ms
@@ -147,8 +171,36 @@ class KafkaTransport(Transport):
             "client_id": self.client_id,
             "request_timeout_ms": self._request_timeout_ms,
             "retry_backoff_ms": 10,
-            **_security(),
+            **self.credentials.client_settings(),
         }
+
+    async def _patiently(self, doing: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt()``, again and again while the cluster is unavailable (up to ``patience`` s)."""
+        since: float | None = None
+        delay = 0.1
+        while True:
+            try:
+                result = await attempt()
+            except (KafkaError, TimeoutError, OSError) as exc:
+                error = transport_error(exc, doing, self.credentials.principal)
+                if not error.retriable or self._closed:
+                    raise error from exc
+                now = time.monotonic()
+                if since is None:
+                    since = now
+                    log.warning(
+                        "kafka unavailable: waiting", doing=doing, error=str(error), patience=self.patience
+                    )
+                if now - since > self.patience:
+                    raise TransportError(
+                        f"{error} (the cluster was unavailable for {self.patience:g} s)"
+                    ) from exc
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, 5.0)
+                continue
+            if since is not None:
+                log.warning("kafka is back", doing=doing, waited=round(time.monotonic() - since, 1))
+            return result
 
     async def start(self) -> None:
         """Connect: fails with a retriable TransportError if the cluster does not answer."""
@@ -163,6 +215,11 @@ class KafkaTransport(Transport):
         except (KafkaError, OSError, TimeoutError) as exc:
             await _quietly(producer.stop())
             await _quietly(admin.close())
+            if isinstance(exc, _DENIED) or "SaslAuthenticationFailed" in str(exc):
+                raise TransportError(
+                    f"kafka: connect to {self.bootstrap}: authentication failed for {self.credentials.principal}"
+                    " (check the user, its password and the mechanism)"
+                ) from exc
             raise TransportError(
                 f"kafka: cannot reach a broker at {self.bootstrap} ({type(exc).__name__}); "
                 "is it running? (scripts/kafka status)",
@@ -215,19 +272,52 @@ class KafkaTransport(Transport):
         if not todo:
             return
         rf = await self.replication_factor()
-        new = [NewTopic(s.name, s.partitions, rf, topic_configs=dict(s.config)) for s in todo]
-        try:
-            response = await admin.create_topics(new, timeout_ms=self._request_timeout_ms)
-        except KafkaError as exc:
-            raise transport_error(exc, "create topics") from exc
+        # Replicated topics tolerate one replica down and lose no acknowledged record (acks=all).
+        isr = {"min.insync.replicas": str(min(2, rf))}
+        new = [NewTopic(s.name, s.partitions, rf, topic_configs={**isr, **dict(s.config)}) for s in todo]
+        response = await self._patiently(
+            "create topics", lambda: admin.create_topics(new, timeout_ms=self._request_timeout_ms)
+        )
         problems = []
+        denied = []
         for name, code, *rest in response.topic_errors:
-            if code not in (0, TOPIC_ALREADY_EXISTS):
+            if code == TOPIC_AUTHORIZATION_FAILED:
+                denied.append(name)  # fine if it exists already (created by the driver)
+            elif code not in (0, TOPIC_ALREADY_EXISTS):
                 message = rest[0] if rest and isinstance(rest[0], str) else ""
                 problems.append(f"{name}: error {code} {message}".strip())
         if problems:
             raise TransportError("kafka: cannot create topics: " + "; ".join(problems))
-        await self._describe([s.name for s in todo], wait=True)
+        if denied:
+            try:
+                await self._describe(denied)
+            except TransportError:
+                names = ", ".join(denied)
+                raise TransportError(
+                    f"kafka: create topics: not authorised for {self.credentials.principal} ({names}); "
+                    "have the driver or an admin create them"
+                ) from None
+        await self._describe([s.name for s in todo if s.name not in denied], wait=True)
+
+    async def delete_topics(self, topics: Sequence[str]) -> None:
+        """Delete ``topics`` (a run's own topics, when it ends). Needs an admin's rights."""
+        _, admin = self._ready()
+        if not topics:
+            return
+        response = await self._patiently(
+            "delete topics", lambda: admin.delete_topics(list(topics), timeout_ms=self._request_timeout_ms)
+        )
+        problems = [
+            f"{name}: {'not authorised' if code == TOPIC_AUTHORIZATION_FAILED else f'error {code}'}"
+            for name, code, *_ in response.topic_error_codes
+            if code not in (0, UNKNOWN_TOPIC)
+        ]
+        if problems:
+            raise TransportError(
+                f"kafka: cannot delete topics as {self.credentials.principal}: " + "; ".join(problems)
+            )
+        for name in topics:
+            self._known.pop(name, None)
 
     async def _describe(self, topics: Sequence[str], *, wait: bool = False) -> dict[str, int]:
         """Partition counts of ``topics``; an error naming those that do not exist.
@@ -239,10 +329,13 @@ class KafkaTransport(Transport):
         for attempt in range(100 if wait else 1):
             if not missing:
                 break
-            try:
-                described = await admin.describe_topics(missing)
-            except KafkaError as exc:
-                raise transport_error(exc, "describe topics") from exc
+            described = await self._patiently(
+                "describe topics", functools.partial(admin.describe_topics, list(missing))
+            )
+            denied = [t["topic"] for t in described if t["error_code"] == TOPIC_AUTHORIZATION_FAILED]
+            if denied:
+                names = ", ".join(repr(t) for t in denied)
+                raise TransportError(f"kafka: topic {names}: not authorised for {self.credentials.principal}")
             for t in described:
                 led = all(p["leader"] >= 0 for p in t["partitions"])
                 if t["error_code"] == 0 and t["partitions"] and (led or not wait):
@@ -263,10 +356,10 @@ class KafkaTransport(Transport):
         counts = await self._describe(topics)
         probe = await self._probe()
         tps = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
-        try:
-            ends = await asyncio.wait_for(probe.end_offsets(tps), self._request_timeout_ms / 1000)
-        except (KafkaError, TimeoutError) as exc:
-            raise transport_error(exc, "read end offsets") from exc
+        ends = await self._patiently(
+            "read end offsets",
+            lambda: asyncio.wait_for(probe.end_offsets(tps), self._request_timeout_ms / 1000),
+        )
         return {t: tuple(ends[TopicPartition(t, p)] for p in range(n)) for t, n in counts.items()}
 
     async def _probe(self) -> AIOKafkaConsumer:
@@ -276,7 +369,7 @@ class KafkaTransport(Transport):
             try:
                 await probe.start()
             except KafkaError as exc:
-                raise transport_error(exc, "connect") from exc
+                raise transport_error(exc, "connect", self.credentials.principal) from exc
             self._probe_consumer = probe
         return self._probe_consumer
 
@@ -299,11 +392,11 @@ class KafkaTransport(Transport):
         producer, _ = self._ready()
         if topic not in self._known:
             await self._describe([topic])
-        try:
-            future = await producer.send(topic, value, key=key, headers=list(headers))
-            meta = await future
-        except KafkaError as exc:
-            raise transport_error(exc, f"publish to {topic}") from exc
+
+        async def send() -> Any:
+            return await (await producer.send(topic, value, key=key, headers=list(headers)))
+
+        meta = await self._patiently(f"publish to {topic}", send)
         key_ = (topic, meta.partition)
         self._ends[key_] = max(self._ends.get(key_, 0), meta.offset + 1)
         return meta.partition, meta.offset
@@ -314,10 +407,7 @@ class KafkaTransport(Transport):
 
     async def flush(self) -> None:
         producer, _ = self._ready()
-        try:
-            await producer.flush()
-        except KafkaError as exc:
-            raise transport_error(exc, "flush") from exc
+        await self._patiently("flush", producer.flush)
 
     # -- consuming -------------------------------------------------------------------------
     async def subscribe(self, group: str, topics: Sequence[str]) -> KafkaConsumer:
@@ -362,6 +452,7 @@ class KafkaConsumer(Consumer):
         self._needs_floor = False
         self._dirty = False
         self._pending: asyncio.Future[None] | None = None
+        self._pending_offsets: dict[TopicPartition, int] = {}
         self._closed = False
 
     async def _start(self, common: dict[str, Any], timeout: float) -> None:
@@ -385,7 +476,9 @@ class KafkaConsumer(Consumer):
         except (KafkaError, TimeoutError) as exc:
             await _quietly(consumer.stop())
             self._closed = True
-            raise transport_error(exc, f"join group {self.group!r}") from exc
+            raise transport_error(
+                exc, f"join group {self.group!r}", self._transport.credentials.principal
+            ) from exc
 
     def _on_assigned(self) -> None:
         self._assigned.set()
@@ -419,10 +512,10 @@ class KafkaConsumer(Consumer):
     async def poll(self, timeout: float = 0.0, max_records: int | None = None) -> list[Message]:
         consumer = self._live()
         await self._apply_floor()
-        try:
-            batches = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
-        except KafkaError as exc:
-            raise transport_error(exc, f"poll ({self.group})") from exc
+        batches = await self._transport._patiently(
+            f"poll ({self.group})",
+            lambda: consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records),
+        )
         out: list[Message] = []
         for tp in sorted(batches, key=lambda tp: (tp.topic, tp.partition)):
             for r in batches[tp]:
@@ -458,6 +551,7 @@ class KafkaConsumer(Consumer):
         self._dirty = False
         if offsets:
             self._pending = asyncio.ensure_future(consumer.commit(offsets))
+            self._pending_offsets = offsets
 
     async def _settle(self) -> None:
         pending, self._pending = self._pending, None
@@ -466,7 +560,12 @@ class KafkaConsumer(Consumer):
         try:
             await pending
         except KafkaError as exc:
-            raise transport_error(exc, f"commit ({self.group})") from exc
+            error = transport_error(exc, f"commit ({self.group})", self._transport.credentials.principal)
+            if not error.retriable:
+                raise error from exc
+            # The cluster was unavailable: commit the same positions again once it is back.
+            consumer, offsets = self._live(), self._pending_offsets
+            await self._transport._patiently(f"commit ({self.group})", lambda: consumer.commit(offsets))
 
     async def lag(self) -> int:
         consumer = self._live()
@@ -474,26 +573,26 @@ class KafkaConsumer(Consumer):
         tps = self._partitions()
         if not tps:
             return 0
-        try:
-            positions = {tp: await consumer.position(tp) for tp in tps}
-            # What the last fetches told us is certainly there: no round trip needed to say "more".
-            known = 0
-            for tp in tps:
-                stable = consumer.last_stable_offset(tp)
-                if stable is not None:
-                    known += max(0, stable - positions[tp])
-            if known > 0:
-                return known
-            if self._transport.sole_producer:
-                local = [self._transport.published_end(tp.topic, tp.partition) for tp in tps]
-                if all(end is not None for end in local):
-                    return sum(max(0, end - positions[tp]) for tp, end in zip(tps, local, strict=True) if end)
-            # Ask on another connection: this consumer's own has a fetch long-poll in flight, and a
-            # broker answers one connection's requests in order (up to fetch_max_wait_ms later).
-            probe = await self._transport._probe()
-            ends = await probe.end_offsets(tps)
-        except KafkaError as exc:
-            raise transport_error(exc, f"lag ({self.group})") from exc
+        return await self._transport._patiently(f"lag ({self.group})", lambda: self._lag(consumer, tps))
+
+    async def _lag(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> int:
+        positions = {tp: await consumer.position(tp) for tp in tps}
+        # What the last fetches told us is certainly there: no round trip needed to say "more".
+        known = 0
+        for tp in tps:
+            stable = consumer.last_stable_offset(tp)
+            if stable is not None:
+                known += max(0, stable - positions[tp])
+        if known > 0:
+            return known
+        if self._transport.sole_producer:
+            local = [self._transport.published_end(tp.topic, tp.partition) for tp in tps]
+            if all(end is not None for end in local):
+                return sum(max(0, end - positions[tp]) for tp, end in zip(tps, local, strict=True) if end)
+        # Ask on another connection: this consumer's own has a fetch long-poll in flight, and a
+        # broker answers one connection's requests in order (up to fetch_max_wait_ms later).
+        probe = await self._transport._probe()
+        ends = await probe.end_offsets(tps)
         return sum(max(0, ends[tp] - positions[tp]) for tp in tps)
 
     async def seek_to_beginning(self) -> None:

@@ -16,6 +16,7 @@ from .console import serve
 from .exchange import export_app, import_app
 from .exercise import exercise
 from .explain import explain
+from .kafka import kafka_app
 from .keys import keys_app
 from .links import links
 from .policies import policies_app
@@ -57,6 +58,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.command("broker", cls=Command)(broker_service)
 app.command("agency", cls=Command)(agency_service)
+app.add_typer(kafka_app, name="kafka")
 
 
 def installed_version() -> str:

@@ -24,7 +24,7 @@ from tearline.model import (
 from tearline.policies import read_policy
 
 if TYPE_CHECKING:
-    from tearline.broker import Keystore
+    from tearline.broker import KafkaCredentials, Keystore
 
 _UNBOUNDED = 100_000
 """Columns a console has when it is not a terminal: enough that no line is wrapped or cut."""
@@ -239,3 +239,38 @@ def bootstrap_address(bootstrap: str | None) -> str:
         return resolve_bootstrap(bootstrap)
     except KafkaSetupError as exc:
         fail(str(exc), hint="scripts/kafka start   # a local broker without Docker: prints BOOTSTRAP=...")
+
+
+SaslUser = Annotated[
+    str | None,
+    typer.Option(
+        "--sasl-user",
+        help="Kafka principal to authenticate as with SASL/SCRAM-SHA-512 (default: $TEARLINE_KAFKA_USERNAME).",
+    ),
+]
+SaslPasswordFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--sasl-password-file",
+        help="File holding that principal's password (default: $TEARLINE_KAFKA_PASSWORD_FILE or $TEARLINE_KAFKA_PASSWORD).",
+    ),
+]
+CaFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-file",
+        help="CA certificate (PEM) to trust for TLS to the brokers (default: $TEARLINE_KAFKA_CA_FILE).",
+    ),
+]
+
+
+def kafka_credentials(user: str | None, password_file: Path | None, ca_file: Path | None) -> KafkaCredentials:
+    """The client's credentials from the options or the environment; a clear usage error if unusable."""
+    from tearline.broker import CredentialsError, KafkaCredentials
+
+    try:
+        credentials = KafkaCredentials.resolve(user, password_file, ca_file)
+        credentials.client_settings()  # fails now, not mid-run, on a missing password or a bad CA file
+    except CredentialsError as exc:
+        fail(str(exc), hint="docs/kafka.md#a-secured-cluster explains the credentials options.")
+    return credentials

@@ -6,18 +6,19 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tearline.broker import Keystore
-from tearline.model import RunConfig
+from tearline.model import RunConfig, TransportError
 from tearline.report import run_timeline, summary_json
 from tearline.run import RunResult, replay
 
 from ._common import (
+    CaFile,
     Enable,
     ExcludeDisputed,
     Keys,
@@ -25,6 +26,8 @@ from ._common import (
     NoiseScale,
     Policy,
     Quiet,
+    SaslPasswordFile,
+    SaslUser,
     Seed,
     Seeds,
     WaitOption,
@@ -33,11 +36,15 @@ from ._common import (
     clear_errors,
     err,
     fail,
+    kafka_credentials,
     load,
     load_keys,
     out,
     run_config,
 )
+
+if TYPE_CHECKING:
+    from tearline.broker import KafkaCredentials
 
 
 def _replay(
@@ -50,6 +57,8 @@ def _replay(
     namespace: str | None = None,
     wait: float = 120.0,
     keys: Keystore | None = None,
+    credentials: KafkaCredentials | None = None,
+    keep_topics: bool = False,
 ) -> RunResult:
     scenario = config.scenario
     span = max(1, scenario.horizon - scenario.start)
@@ -60,17 +69,23 @@ def _replay(
         if transport == "memory":
             return await replay(config, on_step=on_step, keys=keys.in_one_process() if keys else None)
         from tearline.broker import kafka_transport
-        from tearline.run import drive, scoped_replay
+        from tearline.run import Run, drive, scoped_replay
 
-        async with kafka_transport(bootstrap) as kafka:
+        async with kafka_transport(bootstrap, credentials=credentials) as kafka:
             if remote:  # the gateway and agencies are services elsewhere: drive the clock
                 assert keys is not None
                 return await drive(
                     config, kafka, keys=keys, namespace=namespace or "tearline", wait=wait, on_step=on_step
                 )
-            return await scoped_replay(
-                config, kafka, namespace=namespace or f"tearline-{config.run_id}", on_step=on_step, keys=keys
-            )
+            own = namespace or f"tearline-{config.run_id}"
+            result = await scoped_replay(config, kafka, namespace=own, on_step=on_step, keys=keys)
+            if namespace is None and not keep_topics:  # the run's own topics: drop them
+                run = Run(config, namespace=own)
+                try:
+                    await kafka.delete_topics([spec.name for spec in run.topics.specs(run.agencies)])
+                except TransportError as exc:
+                    err.print(f"[yellow]warning:[/] the run's topics stay: {exc}", soft_wrap=True)
+            return result
 
     if not progress:
         return asyncio.run(go(None))
@@ -127,6 +142,17 @@ def run(
     namespace: Annotated[str | None, NamespaceOption] = None,
     wait: Annotated[float, WaitOption] = 120.0,
     keys_dir: Keys = None,
+    keep_topics: Annotated[
+        bool,
+        typer.Option(
+            "--keep-topics",
+            help="Kafka, one process: keep the run's own topics (tearline-<run id>.*) instead of deleting "
+            "them when it ends. Topics of a --namespace you name are always kept.",
+        ),
+    ] = False,
+    sasl_user: SaslUser = None,
+    sasl_password_file: SaslPasswordFile = None,
+    ca_file: CaFile = None,
 ) -> None:
     """Replay a scenario under one policy; print who learnt what when, the outcome and the digest.
 
@@ -143,6 +169,7 @@ def run(
         if keys_dir is not None
         else None  # in one process: keys made for this run only
     )
+    credentials = kafka_credentials(sasl_user, sasl_password_file, ca_file) if transport == "kafka" else None
     with clear_errors():
         loaded = load(scenario, seeds)
         check_enable(loaded, enable)
@@ -156,6 +183,8 @@ def run(
             namespace=namespace,
             wait=wait,
             keys=keys,
+            credentials=credentials,
+            keep_topics=keep_topics,
         )
     s = config.scenario
     if as_json:

@@ -15,25 +15,35 @@ from tearline.run import serve
 from ._common import (
     EXIT_RUNTIME,
     Bootstrap,
+    CaFile,
     Keys,
     NamespaceOption,
+    SaslPasswordFile,
+    SaslUser,
     ServiceWaitOption,
     bootstrap_address,
     clear_errors,
     err,
     fail,
+    kafka_credentials,
     load_keys,
 )
 
 
 def _serve(
-    name: str, bootstrap: str | None, namespace: str, wait: float | None, keys_dir: Path | None
+    name: str,
+    bootstrap: str | None,
+    namespace: str,
+    wait: float | None,
+    keys_dir: Path | None,
+    credentials: tuple[str | None, Path | None, Path | None],
 ) -> None:
     address = bootstrap_address(bootstrap)
     keys = load_keys(keys_dir, (name,), f"{name} as a service")
+    identity = kafka_credentials(*credentials)
 
     async def go() -> tuple[str, str, int]:
-        async with kafka_transport(address, client_id=f"tearline-{name}") as kafka:
+        async with kafka_transport(address, client_id=f"tearline-{name}", credentials=identity) as kafka:
             served = await serve(name, kafka, keys=keys, namespace=namespace, wait=wait)
             return served.reason, served.detail, served.windows
 
@@ -49,6 +59,9 @@ def broker_service(
     namespace: Annotated[str, NamespaceOption] = "tearline",
     wait: Annotated[float | None, ServiceWaitOption] = None,
     keys: Keys = None,
+    sasl_user: SaslUser = None,
+    sasl_password_file: SaslPasswordFile = None,
+    ca_file: CaFile = None,
 ) -> None:
     """The release gateway as a service: joins the run a driver announces, applies its policy to every lead.
 
@@ -56,7 +69,7 @@ def broker_service(
 
     Example:  tearline broker --bootstrap 127.0.0.1:9092 --keys keys/
     """
-    _serve(GATEWAY, bootstrap, namespace, wait, keys)
+    _serve(GATEWAY, bootstrap, namespace, wait, keys, (sasl_user, sasl_password_file, ca_file))
 
 
 def agency_service(
@@ -65,6 +78,9 @@ def agency_service(
     namespace: Annotated[str, NamespaceOption] = "tearline",
     wait: Annotated[float | None, ServiceWaitOption] = None,
     keys: Keys = None,
+    sasl_user: SaslUser = None,
+    sasl_password_file: SaslPasswordFile = None,
+    ca_file: CaFile = None,
 ) -> None:
     """One agency as a service: triages what it receives, links, acts, publishes its leads.
 
@@ -72,4 +88,4 @@ def agency_service(
 
     Example:  tearline agency NSS --bootstrap 127.0.0.1:9092 --keys keys/
     """
-    _serve(name, bootstrap, namespace, wait, keys)
+    _serve(name, bootstrap, namespace, wait, keys, (sasl_user, sasl_password_file, ca_file))
