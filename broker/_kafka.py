@@ -220,8 +220,13 @@ class KafkaTransport(Transport):
                     f"kafka: connect to {self.bootstrap}: authentication failed for {self.credentials.principal}"
                     " (check the user, its password and the mechanism)"
                 ) from exc
+            refused = (
+                f", or it refused {self.credentials.principal}'s credentials or TLS"
+                if self.credentials.security_protocol != "PLAINTEXT"
+                else ""
+            )
             raise TransportError(
-                f"kafka: cannot reach a broker at {self.bootstrap} ({type(exc).__name__}); "
+                f"kafka: cannot reach a broker at {self.bootstrap} ({type(exc).__name__}){refused}; "
                 "is it running? (scripts/kafka status)",
                 retriable=True,
             ) from exc

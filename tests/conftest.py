@@ -8,7 +8,7 @@ import pytest
 
 from tearline import Scenario, load_scenario
 from tearline.model._log import configure
-from tests.kafka_broker import kafka_bootstrap  # noqa: F401 - the session fixture
+from tests.kafka_broker import kafka_bootstrap, secure_kafka  # noqa: F401 - the session fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "scenarios" / "examples" / "connect-the-dots.yaml"

@@ -121,14 +121,86 @@ def stop_broker_if_started() -> None:
     _run_script("stop", STOP_TIMEOUT_S)
 
 
-def _log_tail(lines: int = 80) -> str:
-    state = Path(os.environ.get("TEARLINE_KAFKA_STATE", str(REPO_ROOT / ".tearline" / "kafka")))
-    log = state / "logs" / "server.log"
+def _log_tail(lines: int = 80, state: Path | None = None) -> str:
+    state = state or Path(os.environ.get("TEARLINE_KAFKA_STATE", str(REPO_ROOT / ".tearline" / "kafka")))
+    tails = []
+    for log in sorted(state.glob("node-*/logs/server.log")):
+        try:
+            text = log.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            continue
+        tails.append(f"--- last lines of {log} ---\n" + "\n".join(text) + "\n")
+    return "".join(tails)
+
+
+class Cluster:
+    """A Kafka cluster of the test's own (``scripts/kafka`` with a state dir of its own), for tests
+    that secure it, or stop, kill and restart its nodes — which the shared session broker must not see."""
+
+    def __init__(self, name: str, *options: str) -> None:
+        self.state = REPO_ROOT / ".tearline" / name
+        self.options = options
+        self.bootstrap = ""
+
+    def script(self, *args: str, timeout: float = START_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "TEARLINE_KAFKA_STATE": str(self.state)}
+        return subprocess.run(
+            [str(KAFKA_SCRIPT), *args],
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=env,
+        )
+
+    def _expect(self, result: subprocess.CompletedProcess[str], what: str) -> str:
+        bootstrap = _parse_bootstrap(result.stdout)
+        if result.returncode != 0 or bootstrap is None:
+            pytest.fail(
+                f"`scripts/kafka {what}` failed (exit {result.returncode})\n{result.stderr}"
+                f"{_log_tail(state=self.state)}",
+                pytrace=False,
+            )
+        return bootstrap
+
+    def start(self, *extra: str) -> str:
+        self.bootstrap = self._expect(self.script("start", *self.options, *extra), "start")
+        return self.bootstrap
+
+    def stop(self, *extra: str) -> None:
+        self.script("stop", *extra, timeout=STOP_TIMEOUT_S)
+
+    def kill_node(self, node: int) -> None:
+        result = self.script("kill-node", str(node), timeout=STATUS_TIMEOUT_S)
+        assert result.returncode == 0, result.stderr
+
+    def start_node(self, node: int) -> str:
+        return self._expect(self.script("start-node", str(node)), f"start-node {node}")
+
+    def status(self) -> bool:
+        return self.script("status", timeout=STATUS_TIMEOUT_S).returncode == 0
+
+    @property
+    def admin_password_file(self) -> Path:
+        return self.state / "admin.password"
+
+    @property
+    def ca_file(self) -> Path | None:
+        ca = self.state / "tls" / "ca.pem"
+        return ca if ca.is_file() else None
+
+
+@pytest.fixture(scope="session")
+def secure_kafka() -> Iterator[Cluster]:
+    """A single-node cluster of its own with SASL/SCRAM-SHA-512 over TLS and the StandardAuthorizer."""
+    cluster = Cluster("kafka-secure", "--tls")
+    cluster.start()
     try:
-        text = log.read_text(errors="replace").splitlines()[-lines:]
-    except OSError:
-        return ""
-    return f"--- last lines of {log} ---\n" + "\n".join(text) + "\n"
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
