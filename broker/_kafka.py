@@ -43,11 +43,14 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     GroupAuthorizationFailedError,
+    InvalidProducerEpoch,
     KafkaConnectionError,
     KafkaError,
     KafkaTimeoutError,
+    OutOfOrderSequenceNumber,
     SaslAuthenticationFailed,
     TopicAuthorizationFailedError,
+    UnknownProducerId,
 )
 
 from tearline.model import TransportClosed, TransportError
@@ -81,9 +84,11 @@ def resolve_bootstrap(bootstrap: str | None) -> str:
     return value
 
 
+_LOST_SEQUENCE = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch)
 _DENIED = (
     TopicAuthorizationFailedError,
     GroupAuthorizationFailedError,
+    InvalidProducerEpoch,
     ClusterAuthorizationFailedError,
     SaslAuthenticationFailed,
 )
@@ -145,6 +150,7 @@ class KafkaTransport(Transport):
         self._known: dict[str, int] = {}
         self._floor: dict[str, tuple[int, ...]] = {}
         self._ends: dict[tuple[str, int], int] = {}
+        self._stale_producer = False
         self.sole_producer = False
         """Set when every record a run's services read is published through this transport (a
         run in one process): consumers then compute their lag from the offsets it published,
@@ -394,17 +400,42 @@ class KafkaTransport(Transport):
     async def publish(
         self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
     ) -> tuple[int, int]:
-        producer, _ = self._ready()
+        self._ready()
         if topic not in self._known:
             await self._describe([topic])
 
         async def send() -> Any:
-            return await (await producer.send(topic, value, key=key, headers=list(headers)))
+            if self._stale_producer:
+                await self._renew_producer()
+            producer, _ = self._ready()
+            try:
+                return await (await producer.send(topic, value, key=key, headers=list(headers)))
+            except _LOST_SEQUENCE as exc:
+                # The broker lost track of this producer's sequence (a batch expired while it was
+                # down, or it restarted): a new producer sends it again; receivers drop repeats.
+                self._stale_producer = True
+                raise TransportError(
+                    f"kafka: publish to {topic}: {type(exc).__name__}", retriable=True
+                ) from exc
 
         meta = await self._patiently(f"publish to {topic}", send)
         key_ = (topic, meta.partition)
         self._ends[key_] = max(self._ends.get(key_, 0), meta.offset + 1)
         return meta.partition, meta.offset
+
+    async def _renew_producer(self) -> None:
+        """Replace a producer whose sequence the broker lost (fails, to be retried, while it is down)."""
+        if self._producer is not None:
+            await _quietly(self._producer.stop())
+        producer = AIOKafkaProducer(**self._common(), enable_idempotence=True, acks="all", linger_ms=0)
+        try:
+            await producer.start()
+        except (KafkaError, OSError, TimeoutError):
+            await _quietly(producer.stop())
+            raise
+        self._producer = producer
+        self._stale_producer = False
+        log.warning("kafka producer renewed: the broker had lost its sequence")
 
     def published_end(self, topic: str, partition: int) -> int | None:
         """The end of a partition as far as this transport knows (its run's start, or past what it published)."""
