@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tearline import RunConfig, load_scenario
-from tearline.broker import Topics
+from tearline.broker import DRIVER, Topics
 from tearline.model import GATEWAY
 from tearline.run._clock import start_command
 from tearline.run._driver import Run
@@ -92,19 +92,59 @@ def test_listeners_are_consistent_and_reachable_by_the_services(compose: dict[st
         assert e["KAFKA_CONTROLLER_LISTENER_NAMES"] not in advertised
         assert e["KAFKA_INTER_BROKER_LISTENER_NAME"] in advertised
         for listener, (_, port) in advertised.items():
-            assert bound[listener][1] == port or listener == "PLAINTEXT_HOST"
+            assert bound[listener][1] == port or listener == "HOST"
         inter = advertised[e["KAFKA_INTER_BROKER_LISTENER_NAME"]]
         assert inter[0] == name == node["hostname"]
         internal.append(f"{inter[0]}:{inter[1]}")
-        host_host, host_port = advertised["PLAINTEXT_HOST"]
+        host_host, host_port = advertised["HOST"]
         assert host_host == "localhost"
         published = {int(p.split(":")[0]): int(p.split(":")[1]) for p in node["ports"]}
-        assert published[host_port] == bound["PLAINTEXT_HOST"][1]
+        assert published[host_port] == bound["HOST"][1]
         host_ports.add(host_port)
     assert len(host_ports) == 3
     for name, service in tearline_services(compose).items():
         assert env(service)["TEARLINE_KAFKA_BOOTSTRAP"].split(",") == internal, name
-        assert set(service["depends_on"]) == {*nodes, "keys"}
+        wanted = set(nodes) if name == "principals" else {"keys", "principals"}
+        assert set(service["depends_on"]) == wanted, name
+
+
+def test_every_listener_authenticates_and_the_authorizer_denies_by_default(compose: dict[str, Any]) -> None:
+    """As scripts/kafka start --sasl: SASL everywhere, the StandardAuthorizer, admin the only super user."""
+    for node in kafka_nodes(compose).values():
+        e = env(node)
+        protocols = dict(p.split(":") for p in e["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+        assert all(p.startswith("SASL_") for p in protocols.values()), protocols
+        assert e["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+        assert e["KAFKA_SUPER_USERS"] == "User:admin"
+        assert e["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+        assert "SCRAM-SHA-512" in e["KAFKA_SASL_ENABLED_MECHANISMS"].split(",")
+        for listener in protocols:
+            if listener != e["KAFKA_CONTROLLER_LISTENER_NAMES"]:
+                assert f"KAFKA_LISTENER_NAME_{listener}_SCRAM___SHA___512_SASL_JAAS_CONFIG" in e
+
+
+def test_each_participant_runs_as_its_own_principal(compose: dict[str, Any]) -> None:
+    """The principals service creates them for the driver's run; each service reads its own password."""
+    services = tearline_services(compose)
+    job = services.pop("principals")
+    assert job["command"][:3] == ["kafka", "principals", "connect-the-dots"]
+    assert job["command"][job["command"].index("--out") + 1] == "/secrets"
+    assert env(job)["TEARLINE_KAFKA_USERNAME"] == "admin"
+    driver_args = services["driver"]["command"]
+    assert (
+        job["command"][job["command"].index("--policy") + 1] == driver_args[driver_args.index("--policy") + 1]
+    )
+    expected = {
+        "gateway": GATEWAY,
+        "driver": DRIVER,
+        **{n: n.removeprefix("agency-").upper() for n in services if n.startswith("agency-")},
+    }
+    assert sorted(expected) == sorted(services)
+    for name, principal in expected.items():
+        e = env(services[name])
+        assert e["TEARLINE_KAFKA_USERNAME"] == principal, name
+        assert e["TEARLINE_KAFKA_PASSWORD_FILE"] == f"/secrets/{principal}.password", name
+        assert "secrets:/secrets:ro" in services[name]["volumes"], name
 
 
 def test_topic_settings_match_what_the_code_creates(compose: dict[str, Any]) -> None:
@@ -130,6 +170,7 @@ def test_one_service_per_participant_of_the_teaching_run(compose: dict[str, Any]
     """The gateway and every agency of the run the driver service starts, each started the way
     the driver tells a user to start it."""
     services = tearline_services(compose)
+    services.pop("principals")
     driver = services.pop("driver")
     assert driver["profiles"] == ["driver"]
     args = driver["command"]
