@@ -19,16 +19,9 @@ from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from typer.testing import CliRunner
 
 from tearline import RunConfig, Scenario, replay
-from tearline.broker import (
-    DRIVER,
-    GATEWAY,
-    KafkaCredentials,
-    KafkaTransport,
-    Topics,
-    acl_plan,
-)
+from tearline.broker import DRIVER, KafkaCredentials, KafkaTransport, Topics, acl_plan
 from tearline.cli import app
-from tearline.model import TransportError
+from tearline.model import GATEWAY, TransportError
 from tearline.run._driver import Run
 
 from ..conftest import TEACHING
