@@ -245,6 +245,7 @@ SaslUser = Annotated[
     str | None,
     typer.Option(
         "--sasl-user",
+        metavar="USER",
         help="Kafka principal to authenticate as with SASL/SCRAM-SHA-512 (default: $TEARLINE_KAFKA_USERNAME).",
     ),
 ]
@@ -252,6 +253,7 @@ SaslPasswordFile = Annotated[
     Path | None,
     typer.Option(
         "--sasl-password-file",
+        metavar="FILE",
         help="File holding that principal's password (default: $TEARLINE_KAFKA_PASSWORD_FILE or $TEARLINE_KAFKA_PASSWORD).",
     ),
 ]
@@ -259,6 +261,7 @@ CaFile = Annotated[
     Path | None,
     typer.Option(
         "--ca-file",
+        metavar="FILE",
         help="CA certificate (PEM) to trust for TLS to the brokers (default: $TEARLINE_KAFKA_CA_FILE).",
     ),
 ]
