@@ -187,7 +187,7 @@ class KafkaTransport(Transport):
         while True:
             try:
                 result = await attempt()
-            except (KafkaError, TimeoutError, OSError) as exc:
+            except (KafkaError, TransportError, TimeoutError, OSError) as exc:
                 error = transport_error(exc, doing, self.credentials.principal)
                 if not error.retriable or self._closed:
                     raise error from exc
