@@ -250,7 +250,10 @@ class AgencyService(Service):
             observed_at=self.now,
             identifiers=tuple(identifiers[k] for k in sorted(identifiers)),
             indicators=tuple(indicators[k] for k in sorted(indicators)),
-            marking=Marking(level=LEVELS[max(lead.marking.rank for lead in leads)]),
+            marking=Marking(
+                level=LEVELS[max(lead.marking.rank for lead in leads)],
+                compartments=tuple(sorted({c for lead in leads for c in lead.marking.compartments})),
+            ),
             caveats=Caveats(
                 orcon=any(lead.caveats.orcon for lead in leads),
                 noforn=any(lead.caveats.noforn for lead in leads),

@@ -1,5 +1,6 @@
 """Message plumbing: the transport contract and its implementations, envelopes, the release gateway."""
 
+from ._clearance import CLEARANCE_RULE, clearance_floor
 from ._credentials import CredentialsError, KafkaCredentials
 from ._envelope import SENDER_HEADER, SIG_HEADER, Envelope, Proof, Rejected, open_envelope, seal, signed
 from ._gateway import Gateway
@@ -12,6 +13,7 @@ from ._topics import Topics
 from ._transport import Consumer, Floor, Message, TopicSpec, Transport, drain, partition_for
 
 __all__ = [
+    "CLEARANCE_RULE",
     "DRIVER",
     "SENDER_HEADER",
     "SIG_HEADER",
@@ -39,6 +41,7 @@ __all__ = [
     "Topics",
     "Transport",
     "acl_plan",
+    "clearance_floor",
     "create_principals",
     "drain",
     "kafka_transport",

@@ -22,6 +22,7 @@ from tearline.model import (
 )
 from tearline.policies import Ledger, Policy, PolicyContext, Route
 
+from ._clearance import clearance_floor
 from ._envelope import Envelope, Rejected
 from ._service import Service, ServiceSettings
 
@@ -140,7 +141,8 @@ class Gateway(Service):
     def _deliver(
         self, lead: Lead, sender: str, recipient: str, decision: Decision, provenance: Provenance | None
     ) -> None:
-        """Carry out a release or withholding, and record it with its rule and reason."""
+        """Carry out a release or withholding (after the clearance floor), and record it with its rule and reason."""
+        decision = clearance_floor(lead, decision, self.agencies[recipient], self.scenario.clearance)
         deliver_at = None
         exposure = 0.0
         if decision.action == "release":

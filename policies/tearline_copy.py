@@ -23,17 +23,19 @@ the registry builds it from the name in a spec.)
 
 from __future__ import annotations
 
+from typing import get_args
+
 from tearline.model import (
-    SELECTOR_KINDS,
     Decision,
-    IdentifierKind,
     Lead,
     PolicyError,
     Scenario,
+    SelectorRule,
     Tearline,
     apply_transforms,
     combine_transforms,
     describe_transform,
+    tearline_for,
 )
 
 from . import _options as opt
@@ -56,7 +58,7 @@ class TearlineCopy(BasePolicy):
         self.downgrade_to = opt.level(self.name, "downgrade_to", downgrade_to)
         self.keep = opt.identifier_kinds(self.name, "keep", keep) if keep is not None else None
         self.drop = opt.identifier_kinds(self.name, "drop", drop)
-        self.selectors = opt.choice(self.name, "selectors", selectors, ("keep", "drop", "drop-sigint"))
+        self.selectors: SelectorRule = opt.choice(self.name, "selectors", selectors, get_args(SelectorRule))
         self.delay = opt.duration(self.name, "delay", delay)
         if then is not None and not isinstance(then, Policy):
             raise PolicyError(
@@ -68,13 +70,8 @@ class TearlineCopy(BasePolicy):
         return self.then.enables(scenario) if self.then is not None else frozenset()
 
     def transform(self, lead: Lead) -> Tearline:
-        drop: set[IdentifierKind] = set(self.drop)
-        if self.selectors == "drop" or (self.selectors == "drop-sigint" and lead.source.type == "SIGINT"):
-            drop |= {k for k in opt.IDENTIFIER_KINDS if k in SELECTOR_KINDS}
-        return Tearline(
-            downgrade_to=self.downgrade_to,
-            keep=self.keep,
-            drop=tuple(k for k in opt.IDENTIFIER_KINDS if k in drop),
+        return tearline_for(
+            lead, downgrade_to=self.downgrade_to, keep=self.keep, drop=self.drop, selectors=self.selectors
         )
 
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:

@@ -5,6 +5,7 @@ from ._base import Model
 from ._config import NOISE_SCALE_MAX, Override, RunConfig
 from ._decision import (
     Decision,
+    SelectorRule,
     SisAlert,
     Tearline,
     Transform,
@@ -12,6 +13,7 @@ from ._decision import (
     combine_transforms,
     describe_transform,
     forward,
+    tearline_for,
 )
 from ._errors import (
     PolicyError,
@@ -32,6 +34,7 @@ from ._lead import (
     TLP,
     AgencyId,
     Caveats,
+    Compartment,
     Contribution,
     Country,
     Grading,
@@ -88,6 +91,7 @@ from ._scenario import (
     Agency,
     AgencyKind,
     Centre,
+    ClearanceTerms,
     ConsentTerms,
     Expectation,
     Facet,
@@ -121,6 +125,8 @@ __all__ = [
     "CaseEvent",
     "Caveats",
     "Centre",
+    "ClearanceTerms",
+    "Compartment",
     "ConsentAnswer",
     "ConsentEvent",
     "ConsentRequest",
@@ -169,6 +175,7 @@ __all__ = [
     "RunError",
     "Scenario",
     "ScenarioError",
+    "SelectorRule",
     "Sensitivity",
     "Share",
     "SimTime",
@@ -205,5 +212,6 @@ __all__ = [
     "rng",
     "scenario_files",
     "seeds_for",
+    "tearline_for",
     "validate",
 ]

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field
 
 from ._base import Model
-from ._lead import LEVELS, AgencyId, Hop, IdentifierKind, Lead, Level, Marking, Source
+from ._lead import LEVELS, SELECTOR_KINDS, AgencyId, Hop, IdentifierKind, Lead, Level, Marking, Source
 from ._time import human_duration
 
 Action = Literal["release", "withhold", "consult"]
@@ -105,6 +105,27 @@ class Decision(Model):
         return f"{action} [{self.rule}] {self.reason}{extra}"
 
 
+SelectorRule = Literal["keep", "drop", "drop-sigint"]
+
+
+def tearline_for(
+    lead: Lead,
+    *,
+    downgrade_to: Level | None,
+    keep: tuple[IdentifierKind, ...] | None = None,
+    drop: tuple[IdentifierKind, ...] = (),
+    selectors: SelectorRule = "drop-sigint",
+) -> Tearline:
+    """The tearline for this lead: ``drop`` plus, under ``drop-sigint``, a SIGINT lead's
+    communications selectors (passing them would reveal what was tasked), or always under ``drop``."""
+    dropped: set[str] = set(drop)
+    if selectors == "drop" or (selectors == "drop-sigint" and lead.source.type == "SIGINT"):
+        dropped |= SELECTOR_KINDS
+    return Tearline(
+        downgrade_to=downgrade_to, keep=keep, drop=tuple(k for k in _IDENTIFIER_ORDER if k in dropped)
+    )
+
+
 def describe_transform(t: Transform) -> str:
     """``tearline (to RESTRICTED, drops phone)``, ``sis-alert (discreet-check)``."""
     if isinstance(t, SisAlert):
@@ -162,7 +183,7 @@ def apply_transforms(lead: Lead, transforms: tuple[Transform, ...]) -> Lead:
     out = lead
     for t in transforms:
         if isinstance(t, Tearline):
-            marking = out.marking
+            marking = out.marking.model_copy(update={"compartments": ()})
             if t.downgrade_to is not None and LEVELS.index(t.downgrade_to) < marking.rank:
                 marking = Marking(level=t.downgrade_to, national=f"{marking.national} (tearline)".strip())
             ids = out.identifiers if t.keep is None else tuple(i for i in out.identifiers if i.kind in t.keep)
@@ -180,6 +201,7 @@ def apply_transforms(lead: Lead, transforms: tuple[Transform, ...]) -> Lead:
             out = out.model_copy(
                 update={
                     "identifiers": tuple(i for i in out.identifiers if i.kind in _PERSON_KINDS),
+                    "marking": out.marking.model_copy(update={"compartments": ()}),
                     "indicators": (),
                     "source": Source(type=out.source.type, sensitivity="low", method=None),
                     "summary": f"SIS alert ({t.category})",

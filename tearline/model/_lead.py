@@ -32,6 +32,9 @@ Level = Literal["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SEC
 LEVELS: tuple[Level, ...] = ("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET")
 """The common classification ladder, lowest first. National markings map onto it."""
 
+Compartment = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9-]{0,15}$")]
+"""A control system on top of the level, e.g. ``SI`` (signals intelligence), ``HCS`` (human sources)."""
+
 TLP = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
 SourceType = Literal[
@@ -87,10 +90,17 @@ class Marking(Model):
     level: Level = "SECRET"
     national: str = ""
     """The marking as the originating country writes it, e.g. ``Confidentiel Défense``."""
+    compartments: tuple[Compartment, ...] = ()
+    """Control systems a reader must be accredited for besides the level (e.g. ``SI`` for signals
+    intelligence). A sanitised copy carries none: it no longer shows the source."""
 
     @property
     def rank(self) -> int:
         return LEVELS.index(self.level)
+
+    def readable_by(self, clearance: Level, accreditations: tuple[str, ...]) -> bool:
+        """Whether an agency with this clearance and these accreditations may hold it."""
+        return self.rank <= LEVELS.index(clearance) and set(self.compartments) <= set(accreditations)
 
 
 class Caveats(Model):

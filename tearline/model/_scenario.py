@@ -20,6 +20,7 @@ from ._lead import (
     TLP,
     AgencyId,
     Caveats,
+    Compartment,
     Country,
     GradingField,
     Identifier,
@@ -55,6 +56,8 @@ class AgencyDefaults(Model):
     action_delay: Duration = 6 * 3600
     act_threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
     act_on: tuple[Facet, ...] = FACETS
+    clearance: Level = "TOP SECRET"
+    accreditations: tuple[Compartment, ...] = ()
 
 
 class Agency(Model):
@@ -76,6 +79,10 @@ class Agency(Model):
     """From an actionable case to the action."""
     act_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
     act_on: tuple[Facet, ...] | None = None
+    clearance: Level | None = None
+    """The highest level its people may hold; the gateway never delivers anything above it."""
+    accreditations: tuple[Compartment, ...] | None = None
+    """Compartments (control systems) it is accredited for, e.g. ``SI``."""
     counterfactual: bool = False
     """Did not exist (or not in this role) at the time; only present when a run enables it."""
     cites: tuple[str, ...] = ()
@@ -96,6 +103,8 @@ class ResolvedAgency(Model):
     action_delay: int
     act_threshold: float
     act_on: tuple[Facet, ...]
+    clearance: Level
+    accreditations: tuple[str, ...]
     counterfactual: bool
 
 
@@ -242,6 +251,8 @@ class Scenario(Model):
     plots: Annotated[tuple[Plot, ...], Field(min_length=1)]
     injects: Annotated[tuple[Inject, ...], Field(min_length=1)]
     consent: ConsentTerms | None = None
+    clearance: ClearanceTerms = Field(default_factory=lambda: ClearanceTerms())
+    """What the gateway does with a release above the recipient's clearance (whatever the policy)."""
     expect: tuple[Expectation, ...] = ()
 
     @model_validator(mode="after")
@@ -276,6 +287,8 @@ class Scenario(Model):
                 action_delay=a.action_delay if a.action_delay is not None else d.action_delay,
                 act_threshold=a.act_threshold if a.act_threshold is not None else d.act_threshold,
                 act_on=a.act_on or d.act_on,
+                clearance=a.clearance or d.clearance,
+                accreditations=a.accreditations if a.accreditations is not None else d.accreditations,
                 counterfactual=a.counterfactual,
             )
         return out
@@ -317,6 +330,17 @@ class ConsentTerms(Model):
 
     delay: Duration = DAY
     refusal: Annotated[float, Field(ge=0, le=1)] = 0.2
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class ClearanceTerms(Model):
+    """The clearance floor under every policy: a release the recipient may not hold becomes a
+    tearline written down to its clearance (without source, method or compartments), or is withheld."""
+
+    above: Literal["tearline", "withhold"] = "tearline"
+    delay: Duration = 0
+    """Time to write the tearline (added to the policy's delay)."""
     cites: tuple[str, ...] = ()
     note: str = ""
 

@@ -39,6 +39,8 @@ _SOURCE = st.sampled_from(get_args(SourceType))
 _SENSITIVITY = st.sampled_from(get_args(Sensitivity))
 _DELAY = st.sampled_from(["0s", "2h", "1d"])
 _BOOL = st.booleans()
+_COMPARTMENTS = ("HCS", "SI", "TK")
+_MAYBE_LEVEL = st.none() | _LEVEL
 
 
 @cache
@@ -64,6 +66,8 @@ def worlds(draw: st.DrawFn) -> Scenario:
                 "country": draw(_COUNTRY),
                 "kind": draw(_KIND),
                 "jurisdiction": draw(_JURISDICTION),
+                "clearance": draw(_MAYBE_LEVEL),
+                "accreditations": draw(st.none() | _some_of(_COMPARTMENTS, 0, 3)),
             }
         )
     ids = [a["id"] for a in agencies]
@@ -132,7 +136,7 @@ def leads(draw: st.DrawFn, scenario: Scenario, tlp: TLP | None = None) -> Lead:
         observed_at=START_T + draw(st.integers(0, 20)) * DAY,
         identifiers=identifiers,
         indicators=indicators,
-        marking=Marking(level=draw(_LEVEL)),
+        marking=Marking(level=draw(_LEVEL), compartments=tuple(draw(_some_of(_COMPARTMENTS, 0, 2)))),
         caveats=Caveats(orcon=draw(_BOOL), noforn=draw(_BOOL), rel_to=rel_to),
         tlp=tlp or draw(_TLP),
         source=Source(
