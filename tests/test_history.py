@@ -153,6 +153,7 @@ class TestParameterBasis:
         "act_threshold",
         "act_on",
         "interdicts",
+        "clearance",
     )
 
     @pytest.mark.parametrize("name", sorted(SCENARIOS))
