@@ -14,6 +14,7 @@ from tearline.model import (
     TLP,
     WORLD,
     ActionEvent,
+    ActionOrder,
     CaseEvent,
     Caveats,
     ConsentAnswer,
@@ -52,7 +53,8 @@ class AgencyService(Service):
     - Leads sharing an identifier are linked into cases, scored by grading (corroboration).
     - A case is actionable when it holds the facets in ``act_on`` and scores at least
       ``act_threshold``. After ``action_delay`` the agency interdicts if it can act where the case
-      points; otherwise it warns: it publishes an assessment lead for the gateway to route.
+      points (an order to the world, which checks reach and draws success); otherwise it warns: it
+      publishes an assessment lead for the gateway to route.
     - In a live exercise, the players at its desk decide too: each decision reaches it from the
       world, is recorded, and a release of a lead it holds goes to the gateway as a ``share``.
     """
@@ -210,15 +212,20 @@ class AgencyService(Service):
         places = case.places()
         can_act_there = not places or bool(places & set(self.agency.jurisdiction))
         if self.agency.interdicts and can_act_there:
+            identifiers = tuple(sorted(case.keys))
             self.record(
                 ActionEvent,
                 agency=self.agency.id,
                 case=case.id,
                 action="interdict",
-                identifiers=tuple(sorted(case.keys)),
+                identifiers=identifiers,
                 timing=case.timing,
                 score=case.score(),
             )
+            order = ActionOrder(
+                agency=self.agency.id, case=case.id, identifiers=identifiers, timing=case.timing
+            )
+            self.send(self.topics.actions, "action", order, key=case.id)
             return
         assessment = self._assessment(case)
         self.send(self.topics.outbox(self.agency.id), "lead", assessment, key=assessment.id)

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from tearline.model import (
+    ActionOrder,
     ConsentAnswer,
     ConsentRequest,
     DeskDecision,
@@ -35,7 +36,15 @@ from ._keys import Keystore
 from ._transport import Headers, Message
 
 Kind = Literal[
-    "observation", "lead", "release", "event", "consent-request", "consent-answer", "desk-decision", "share"
+    "observation",
+    "lead",
+    "release",
+    "event",
+    "consent-request",
+    "consent-answer",
+    "desk-decision",
+    "share",
+    "action",
 ]
 SIG_HEADER = "tearline-sig"
 """The header carrying the sender's signature over the value (see :mod:`._keys`)."""
@@ -99,6 +108,11 @@ class ShareEnvelope(_Envelope):
     body: Share
 
 
+class ActionEnvelope(_Envelope):
+    kind: Literal["action"] = "action"
+    body: ActionOrder
+
+
 Envelope = Annotated[
     ObservationEnvelope
     | LeadEnvelope
@@ -107,7 +121,8 @@ Envelope = Annotated[
     | ConsentRequestEnvelope
     | ConsentAnswerEnvelope
     | DeskDecisionEnvelope
-    | ShareEnvelope,
+    | ShareEnvelope
+    | ActionEnvelope,
     Field(discriminator="kind"),
 ]
 ENVELOPE: TypeAdapter[Envelope] = TypeAdapter(Envelope)
@@ -120,6 +135,7 @@ _BY_KIND: dict[str, type[_Envelope]] = {
     "consent-answer": ConsentAnswerEnvelope,
     "desk-decision": DeskDecisionEnvelope,
     "share": ShareEnvelope,
+    "action": ActionEnvelope,
 }
 
 

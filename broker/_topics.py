@@ -13,7 +13,8 @@ LEAD_PARTITIONS = 3
 
 
 class Topics:
-    """``<ns>.<agency>.outbox``, ``<ns>.<agency>.inbox``, ``<ns>.audit``, ``<ns>.deadletter``, ``<ns>.clock``."""
+    """``<ns>.<agency>.outbox``, ``<ns>.<agency>.inbox``, ``<ns>.audit``, ``<ns>.deadletter``, ``<ns>.clock``,
+    ``<ns>.actions``."""
 
     def __init__(self, namespace: str = "tearline") -> None:
         self.namespace = namespace
@@ -43,6 +44,11 @@ class Topics:
         return f"{self.namespace}.deadletter"
 
     @property
+    def actions(self) -> str:
+        """Agencies' arrests and interceptions, for the world to carry out."""
+        return f"{self.namespace}.actions"
+
+    @property
     def clock(self) -> str:
         return f"{self.namespace}.clock"
 
@@ -53,6 +59,7 @@ class Topics:
             TopicSpec(self.audit, 1, keep),
             TopicSpec(self.deadletter, 1, keep),
             TopicSpec(self.clock, 1, keep),
+            TopicSpec(self.actions, 1, keep),
         ]
         for a in sorted(agencies):
             specs.append(TopicSpec(self.outbox(a), LEAD_PARTITIONS, keep))

@@ -212,10 +212,17 @@ def print_outcomes(result: RunResult) -> None:
     sm = result.summary
     at = result.config.scenario.local
     for o in sm.outcomes:
+        removed = f" (removed: {', '.join(o.removed)})" if o.removed else ""
         if o.result == "disrupted" and o.warning_hours is not None:
             out.print(
                 f"[bold green]DISRUPTED[/] {o.name}: by {o.disrupted_by} at {at(o.disrupted_at or 0)}, "
-                f"[bold]{o.warning_hours:g} hours of warning[/] before the attack",
+                f"[bold]{o.warning_hours:g} hours of warning[/] before the attack{removed}",
+                soft_wrap=True,
+            )
+        elif o.result == "partly-disrupted":
+            out.print(
+                f"[bold yellow]PARTLY DISRUPTED[/] {o.name}: the attack goes ahead at {at(o.attack_at)}"
+                f"{removed}",
                 soft_wrap=True,
             )
         else:

@@ -54,6 +54,7 @@ from ._lead import (
 )
 from ._log import LogLevel, configure
 from ._messages import (
+    ActionOrder,
     ConsentAnswer,
     ConsentRequest,
     DeskAction,
@@ -75,6 +76,8 @@ from ._record import (
     DecisionEvent,
     DeliveryEvent,
     DeskEvent,
+    EffectEvent,
+    EffectResult,
     Event,
     InjectEvent,
     NoteEvent,
@@ -87,7 +90,10 @@ from ._record import (
     record_order,
 )
 from ._scenario import (
+    CONVEYANCES,
     NOISE_PER_DAY_MAX,
+    Actor,
+    ActorRole,
     Agency,
     AgencyKind,
     Centre,
@@ -96,16 +102,19 @@ from ._scenario import (
     Expectation,
     Facet,
     Inject,
+    Outcome,
     Plot,
     ResolvedAgency,
     Scenario,
     Treaty,
+    Whereabouts,
     load_scenario,
 )
 from ._time import DAY, Duration, SimTime, Time, human_duration, iso, local, parse_duration, parse_time
 from ._yaml import Locator, field_path, read, validate
 
 __all__ = [
+    "CONVEYANCES",
     "DAY",
     "EVENT",
     "GATEWAY",
@@ -119,6 +128,9 @@ __all__ = [
     "TLP",
     "WORLD",
     "ActionEvent",
+    "ActionOrder",
+    "Actor",
+    "ActorRole",
     "Agency",
     "AgencyId",
     "AgencyKind",
@@ -140,6 +152,8 @@ __all__ = [
     "DeskDecision",
     "DeskEvent",
     "Duration",
+    "EffectEvent",
+    "EffectResult",
     "Event",
     "Expectation",
     "Facet",
@@ -160,6 +174,7 @@ __all__ = [
     "Model",
     "NoteEvent",
     "Observation",
+    "Outcome",
     "OutcomeEvent",
     "Override",
     "Plot",
@@ -190,6 +205,7 @@ __all__ = [
     "TransportError",
     "Treaty",
     "TriageEvent",
+    "Whereabouts",
     "Window",
     "apply_transforms",
     "canonical",

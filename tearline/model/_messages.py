@@ -80,3 +80,14 @@ class Share(Model):
 
     lead: Lead
     recipient: AgencyId
+
+
+class ActionOrder(Model):
+    """An agency tells the world it arrests or intercepts whoever its case names (the world checks
+    reach and draws success)."""
+
+    agency: AgencyId
+    case: str
+    identifiers: tuple[str, ...]
+    """Identifier keys (``kind:value``) the case holds."""
+    timing: tuple[tuple[int, int], ...] = ()

@@ -12,7 +12,7 @@ from ._base import Model
 from ._decision import Action
 from ._lead import AgencyId
 from ._messages import DeskAction
-from ._scenario import Facet
+from ._scenario import Facet, Outcome
 from ._time import Time
 
 WORLD = "WORLD"
@@ -114,10 +114,27 @@ class ActionEvent(_Event):
     """For a warning: the assessment lead published."""
 
 
+EffectResult = Literal["arrested", "intercepted", "failed", "out-of-reach", "no-window"]
+
+
+class EffectEvent(_Event):
+    """What an action did in the world: who it reached, where they were, and whether it worked."""
+
+    kind: Literal["effect"] = "effect"
+    agency: AgencyId
+    case: str
+    actor: str
+    result: EffectResult
+    where: str | None = None
+    """The actor's country at the time (None when unknown)."""
+    chance: float = 1.0
+    """The success probability drawn against (for arrests and interceptions within reach)."""
+
+
 class OutcomeEvent(_Event):
     kind: Literal["outcome"] = "outcome"
     plot: str
-    result: Literal["disrupted", "attack"]
+    result: Outcome
     disrupted_by: AgencyId | None = None
     disrupted_at: Time | None = None
     warning: int | None = None
@@ -125,6 +142,8 @@ class OutcomeEvent(_Event):
     detected_by: AgencyId | None = None
     detected_at: Time | None = None
     """First time any agency's case held what the plot's ``needs`` ask for."""
+    removed: tuple[str, ...] = ()
+    """Actors of the plot arrested or intercepted before the attack."""
 
 
 class DeskEvent(_Event):
@@ -167,7 +186,8 @@ Event = Annotated[
     | OutcomeEvent
     | DeskEvent
     | NoteEvent
-    | PolicyEvent,
+    | PolicyEvent
+    | EffectEvent,
     Field(discriminator="kind"),
 ]
 EVENT = TypeAdapter(Event)

@@ -42,7 +42,10 @@ _INTERDICTING = frozenset({"domestic-security", "police", "military", "border", 
 
 Facet = Literal["identity", "target", "timing"]
 FACETS: tuple[Facet, ...] = ("identity", "target", "timing")
-Outcome = Literal["disrupted", "attack"]
+Outcome = Literal["disrupted", "partly-disrupted", "attack"]
+ActorRole = Literal["operative", "facilitator", "vessel", "vehicle"]
+CONVEYANCES: frozenset[str] = frozenset({"vessel", "vehicle"})
+"""Roles that are intercepted (stopped on the move) rather than arrested."""
 
 NOISE_PER_DAY_MAX = 1000.0
 """Most background leads per agency per day a scenario may ask for (beyond it a run only eats memory)."""
@@ -58,6 +61,7 @@ class AgencyDefaults(Model):
     act_on: tuple[Facet, ...] = FACETS
     clearance: Level = "TOP SECRET"
     accreditations: tuple[Compartment, ...] = ()
+    action_success: Annotated[float, Field(ge=0, le=1)] = 1.0
 
 
 class Agency(Model):
@@ -83,6 +87,8 @@ class Agency(Model):
     """The highest level its people may hold; the gateway never delivers anything above it."""
     accreditations: tuple[Compartment, ...] | None = None
     """Compartments (control systems) it is accredited for, e.g. ``SI``."""
+    action_success: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Chance that an arrest or interception within its reach succeeds."""
     counterfactual: bool = False
     """Did not exist (or not in this role) at the time; only present when a run enables it."""
     cites: tuple[str, ...] = ()
@@ -105,6 +111,7 @@ class ResolvedAgency(Model):
     act_on: tuple[Facet, ...]
     clearance: Level
     accreditations: tuple[str, ...]
+    action_success: float
     counterfactual: bool
 
 
@@ -160,6 +167,38 @@ class Noise(Model):
     note: str = ""
 
 
+class Whereabouts(Model):
+    """Where an actor is from a time on (until its next whereabouts): a country (for a vessel, the
+    country whose waters it is in), and a place for people to read."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    since: Time = Field(alias="from")
+    country: Country = Field(alias="in")
+    place: str = ""
+    cites: tuple[str, ...] = ()
+
+
+class Actor(Model):
+    """Ground truth about one person or conveyance of the adversary: how agencies name it and where
+    it is over time. Only the world reads it; agencies know only what their leads say."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    identifier: Identifier
+    """The identifier an action must name to reach it."""
+    role: ActorRole = "operative"
+    whereabouts: Annotated[tuple[Whereabouts, ...], Field(min_length=1)]
+    cites: tuple[str, ...] = ()
+
+    def where(self, t: SimTime) -> Whereabouts | None:
+        """Its whereabouts at ``t`` (None before the first one is known)."""
+        found = None
+        for w in self.whereabouts:
+            if w.since <= t:
+                found = w
+        return found
+
+
 class Plot(Model):
     """The adversary's side: who, where, when, and what it takes to disrupt it."""
 
@@ -172,8 +211,25 @@ class Plot(Model):
     entities: Annotated[tuple[Identifier, ...], Field(min_length=1)]
     """Ground truth: the identifiers that belong to the plot."""
     needs: tuple[Facet, ...] = ("identity", "target")
-    """What an acting agency's case must hold about this plot for the action to disrupt it."""
+    """For a plot without ``team`` or ``approach``: what an acting agency's case must hold about
+    this plot for its action to disrupt it."""
+    team: tuple[str, ...] = ()
+    """Actor ids of the operatives who carry out the attack."""
+    approach: tuple[str, ...] = ()
+    """Actor ids of the conveyances that bring them: intercepting one before the attack stops it."""
+    disrupt_at: Annotated[int, Field(ge=1)] | None = None
+    """Operatives removed before the attack for it to count as disrupted (default: the whole team);
+    fewer than that, but at least one, is a partial disruption."""
     cites: tuple[str, ...] = ()
+
+    @property
+    def judged_by_actors(self) -> bool:
+        """Whether the world's arrests and interceptions decide this plot (else: the case rule)."""
+        return bool(self.team or self.approach)
+
+    @property
+    def enough(self) -> int:
+        return self.disrupt_at if self.disrupt_at is not None else len(self.team)
 
 
 class HistoricalRelease(Model):
@@ -248,6 +304,8 @@ class Scenario(Model):
     treaties: tuple[Treaty, ...] = ()
     centres: tuple[Centre, ...] = ()
     noise: Noise = Noise()
+    actors: tuple[Actor, ...] = ()
+    """People and conveyances of the adversary with their whereabouts (ground truth, world only)."""
     plots: Annotated[tuple[Plot, ...], Field(min_length=1)]
     injects: Annotated[tuple[Inject, ...], Field(min_length=1)]
     consent: ConsentTerms | None = None
@@ -289,6 +347,7 @@ class Scenario(Model):
                 act_on=a.act_on or d.act_on,
                 clearance=a.clearance or d.clearance,
                 accreditations=a.accreditations if a.accreditations is not None else d.accreditations,
+                action_success=a.action_success if a.action_success is not None else d.action_success,
                 counterfactual=a.counterfactual,
             )
         return out
@@ -316,6 +375,10 @@ class Scenario(Model):
             named_recipients=body.named_recipients,
             cites=inject.cites,
         )
+
+    @cached_property
+    def actor(self) -> dict[str, Actor]:
+        return {a.id: a for a in self.actors}
 
     def inject(self, inject_id: str) -> Inject | None:
         return self._injects_by_id.get(inject_id)
@@ -400,8 +463,32 @@ def _reference_problems(
         yield from cited(("centres", i, "cites"), c.cites, False)
     for agency_id in s.noise.per_agency:
         yield from agency(("noise", "per_agency", agency_id), agency_id)
+    actor_ids = [a.id for a in s.actors]
+    for i, actor in enumerate(s.actors):
+        if actor_ids.index(actor.id) != i:
+            yield ("actors", i, "id"), f"duplicate actor id {actor.id!r}"
+        times = [w.since for w in actor.whereabouts]
+        if times != sorted(times):
+            yield ("actors", i, "whereabouts"), "whereabouts are not in time order"
+        yield from cited(("actors", i, "cites"), actor.cites, True)
+        for j, w in enumerate(actor.whereabouts):
+            yield from cited(("actors", i, "whereabouts", j, "cites"), w.cites, False)
     plot_ids = [p.id for p in s.plots]
     for i, p in enumerate(s.plots):
+        for field in ("team", "approach"):
+            for j, actor_id in enumerate(getattr(p, field)):
+                if actor_id not in s.actor:
+                    yield ("plots", i, field, j), f"unknown actor {actor_id!r} (define it under actors)"
+                elif (s.actor[actor_id].role in CONVEYANCES) != (field == "approach"):
+                    yield (
+                        ("plots", i, field, j),
+                        f"actor {actor_id!r} is a {s.actor[actor_id].role}: "
+                        + (
+                            "conveyances go under approach" if field == "team" else "only conveyances go here"
+                        ),
+                    )
+        if p.disrupt_at is not None and p.disrupt_at > len(p.team):
+            yield ("plots", i, "disrupt_at"), f"more than the team's {len(p.team)} operatives"
         if plot_ids.index(p.id) != i:
             yield ("plots", i, "id"), f"duplicate plot id {p.id!r}"
         if p.attack_at <= s.start:

@@ -14,10 +14,12 @@ from tearline.model import (
     CaseEvent,
     DecisionEvent,
     DeliveryEvent,
+    EffectEvent,
     Event,
     Facet,
     InjectEvent,
     Model,
+    Outcome,
     OutcomeEvent,
     Plot,
     PublishEvent,
@@ -48,44 +50,88 @@ def plot_facets(plot: Plot, identifiers: Sequence[str], timing: Sequence[tuple[i
 def judge(
     scenario: Scenario, agencies: dict[str, ResolvedAgency], events: Sequence[Event], seq_base: int
 ) -> list[OutcomeEvent]:
-    """One outcome per plot: disrupted by the first qualifying interdiction before the attack."""
+    """One outcome per plot, from the record alone.
+
+    A plot with a ``team`` or an ``approach`` is judged on the world's effects: disrupted when one of
+    its conveyances is intercepted, or at least ``disrupt_at`` of its operatives are removed, before
+    the attack; partly disrupted when fewer (but some) are; otherwise the attack happens. A plot
+    without either keeps the case rule: disrupted by the first interdiction before its attack time
+    by an agency whose jurisdiction meets the plot's and whose case really holds its ``needs``."""
+    removals = [e for e in events if isinstance(e, EffectEvent) and e.result in _REMOVED]
     out = []
     for n, plot in enumerate(scenario.plots, start=1):
         needs = set(plot.needs)
-        detected: CaseEvent | None = None
-        disrupting: ActionEvent | None = None
-        for e in events:
-            if e.at >= plot.attack_at:
-                continue
-            if (
-                detected is None
-                and isinstance(e, CaseEvent)
+        detected = next(
+            (
+                e
+                for e in events
+                if isinstance(e, CaseEvent)
+                and e.at < plot.attack_at
                 and needs <= plot_facets(plot, e.identifiers, e.timing)
-            ):
-                detected = e
-            if (
-                disrupting is None
-                and isinstance(e, ActionEvent)
-                and e.action == "interdict"
-                and set(agencies[e.agency].jurisdiction) & set(plot.jurisdiction)
-                and needs <= plot_facets(plot, e.identifiers, e.timing)
-            ):
-                disrupting = e
+            ),
+            None,
+        )
+        removed: tuple[str, ...] = ()
+        decisive: ActionEvent | EffectEvent | None
+        if plot.judged_by_actors:
+            result, decisive, removed = _by_actors(plot, removals)
+        else:
+            decisive = _by_case(plot, agencies, events)
+            result = "disrupted" if decisive else "attack"
         out.append(
             OutcomeEvent(
                 at=plot.attack_at,
                 by="JUDGE",
                 seq=seq_base + n,
                 plot=plot.id,
-                result="disrupted" if disrupting else "attack",
-                disrupted_by=disrupting.agency if disrupting else None,
-                disrupted_at=disrupting.at if disrupting else None,
-                warning=plot.attack_at - disrupting.at if disrupting else None,
+                result=result,
+                disrupted_by=decisive.agency if decisive else None,
+                disrupted_at=decisive.at if decisive else None,
+                warning=plot.attack_at - decisive.at if decisive else None,
                 detected_by=detected.agency if detected else None,
                 detected_at=detected.at if detected else None,
+                removed=removed,
             )
         )
     return out
+
+
+_REMOVED = frozenset({"arrested", "intercepted"})
+
+
+def _by_actors(
+    plot: Plot, removals: Sequence[EffectEvent]
+) -> tuple[Outcome, EffectEvent | None, tuple[str, ...]]:
+    """(result, the effect that decided it or the first partial one, actors removed in time)."""
+    before = [e for e in removals if e.at < plot.attack_at]
+    first: dict[str, EffectEvent] = {}
+    for e in before:
+        first.setdefault(e.actor, e)
+    removed = tuple(a for a in (*plot.team, *plot.approach) if a in first)
+    stopped = [first[a] for a in plot.approach if a in first]
+    gone = sorted((first[a] for a in plot.team if a in first), key=lambda e: (e.at, e.by, e.seq))
+    candidates = [*stopped]
+    if plot.team and len(gone) >= plot.enough:
+        candidates.append(gone[plot.enough - 1])
+    if candidates:
+        return "disrupted", min(candidates, key=lambda e: (e.at, e.by, e.seq)), removed
+    if gone:
+        return "partly-disrupted", gone[0], removed
+    return "attack", None, removed
+
+
+def _by_case(plot: Plot, agencies: dict[str, ResolvedAgency], events: Sequence[Event]) -> ActionEvent | None:
+    needs = set(plot.needs)
+    for e in events:
+        if (
+            e.at < plot.attack_at
+            and isinstance(e, ActionEvent)
+            and e.action == "interdict"
+            and set(agencies[e.agency].jurisdiction) & set(plot.jurisdiction)
+            and needs <= plot_facets(plot, e.identifiers, e.timing)
+        ):
+            return e
+    return None
 
 
 class PlotOutcome(Model):
@@ -99,6 +145,7 @@ class PlotOutcome(Model):
     detected_by: str | None
     detected_at: Time | None
     detection_hours_before: float | None
+    removed: tuple[str, ...] = ()
 
 
 class AgencyLoad(Model):
@@ -215,6 +262,7 @@ def summarise(
                 detection_hours_before=round((o.at - o.detected_at) / 3600, 2)
                 if o.detected_at is not None
                 else None,
+                removed=o.removed,
             )
             for o in outcomes
         ),

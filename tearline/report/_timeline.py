@@ -13,6 +13,7 @@ from tearline.model import (
     DecisionEvent,
     DeliveryEvent,
     DeskEvent,
+    EffectEvent,
     Event,
     InjectEvent,
     NoteEvent,
@@ -152,14 +153,25 @@ def run_timeline(
             yield Row(e.at, "NOTE", e.text, "italic")
         elif isinstance(e, PolicyEvent):
             yield Row(e.at, "GATEWAY", f"now decides by policy {e.policy} (was {e.previous})", "bold yellow")
+        elif isinstance(e, EffectEvent):
+            where = f" in {e.where}" if e.where else ""
+            yield Row(e.at, "WORLD", f"{e.agency} on case {e.case}: {e.actor}{where} — {e.result}", "magenta")
         elif isinstance(e, OutcomeEvent):
             name = plots[e.plot].name
+            removed = f" (removed: {', '.join(e.removed)})" if e.removed else ""
             if e.result == "disrupted" and e.warning is not None:
                 yield Row(
                     e.at,
                     "OUTCOME",
-                    f"{name}: DISRUPTED by {e.disrupted_by}, {human_duration(e.warning)} before the attack",
+                    f"{name}: DISRUPTED by {e.disrupted_by}, {human_duration(e.warning)} before the attack{removed}",
                     "bold green",
+                )
+            elif e.result == "partly-disrupted":
+                yield Row(
+                    e.at,
+                    "OUTCOME",
+                    f"{name}: PARTLY DISRUPTED — the attack goes ahead{removed}",
+                    "bold yellow",
                 )
             else:
                 yield Row(

@@ -5,11 +5,15 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from tearline.broker import Service, ServiceSettings
+from tearline.broker import Envelope, Rejected, Service, ServiceSettings
 from tearline.model import (
+    CONVEYANCES,
     DAY,
     WORLD,
+    ActionOrder,
     DeskDecision,
+    EffectEvent,
+    EffectResult,
     Grading,
     Identifier,
     IdentifierKind,
@@ -44,17 +48,27 @@ _SENSITIVITIES: tuple[Sensitivity, ...] = ("low", "moderate", "high")
 
 
 class World(Service):
-    """Publishes each observation to its observer's inbox at the moment it is observed.
+    """Publishes each observation to its observer's inbox at the moment it is observed, and carries
+    out agencies' actions against the ground truth.
 
     The world is the one service exempt from ``transit``: an observation takes effect at the
     inject's own time. The driver steps it before the others in every window, so what it
     publishes is there for them to read.
+
+    An action order names identifiers; every actor of the scenario it names is reached only if it
+    is, at that moment, in a country of the acting agency's jurisdiction (a conveyance also needs
+    a timing window of the case around the moment: nobody searches the sea without one). Within
+    reach, the action succeeds with the agency's ``action_success`` (a seeded draw per agency,
+    actor and time). An actor arrested or intercepted is removed: no later order reaches it, and
+    the judge counts it out of every plot still to come. Each try is an :class:`EffectEvent`.
     """
 
     def __init__(
         self, settings: ServiceSettings, *, config: RunConfig, agencies: dict[str, ResolvedAgency]
     ) -> None:
-        super().__init__(WORLD, settings, inputs=())
+        super().__init__(WORLD, settings, inputs=(settings.topics.actions,))
+        self.agencies = agencies
+        self.removed: set[str] = set()
         self.config = config
         self.noise_ids: frozenset[str] = frozenset(o.lead.id for o in noise(config, agencies))
         observations = sorted(
@@ -94,6 +108,47 @@ class World(Service):
                 self.topics.inbox(decision.agency), "desk-decision", decision, key=decision.lead, at=self.now
             ),
         )
+
+    def handle(self, envelope: Envelope) -> None:
+        if (
+            envelope.kind != "action"
+            or envelope.body.agency != envelope.sender
+            or envelope.sender not in self.agencies
+        ):
+            raise Rejected(f"the world takes only an agency's own action orders, not {envelope.kind!r}")
+        self._carry_out(envelope.body)
+
+    def _carry_out(self, order: ActionOrder) -> None:
+        agency = self.agencies[order.agency]
+        named = set(order.identifiers)
+        for actor in self.config.scenario.actors:
+            if actor.identifier.key not in named or actor.id in self.removed:
+                continue
+            here = actor.where(self.now)
+            where = here.country if here is not None else None
+            chance = agency.action_success
+            result: EffectResult
+            if where is None or where not in agency.jurisdiction:
+                result, chance = "out-of-reach", 0.0
+            elif actor.role in CONVEYANCES and not any(a <= self.now <= b for a, b in order.timing):
+                result, chance = "no-window", 0.0
+            elif (
+                random.Random(f"{self.config.seed}:action:{order.agency}:{actor.id}:{self.now}").random()
+                < chance
+            ):
+                result = "intercepted" if actor.role in CONVEYANCES else "arrested"
+                self.removed.add(actor.id)
+            else:
+                result = "failed"
+            self.record(
+                EffectEvent,
+                agency=order.agency,
+                case=order.case,
+                actor=actor.id,
+                result=result,
+                where=where,
+                chance=chance,
+            )
 
     def _observe(self, obs: Observation) -> None:
         self.record(

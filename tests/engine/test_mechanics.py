@@ -1,0 +1,152 @@
+"""Actions meet the world: reach, chance of success, removal from later plots, partial outcomes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tearline import RunConfig, Scenario, replay
+from tearline.model import EffectEvent, OutcomeEvent, ScenarioError, load_scenario
+
+DAY = 86400
+START = "2030-01-01T00:00+00:00"
+START_T = 1893456000
+COUNTRIES = ("AA", "BB")
+REMOVED = ("arrested", "intercepted")
+RUNS = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def iso(t: int) -> str:
+    from tearline.model import iso as fmt
+
+    return fmt(t)
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> Scenario:
+    """Two or three agencies in two countries sharing through a joint centre; three people who move
+    between the countries; one or two plots whose teams draw on them; injects naming them with a
+    target and a date, observed by random agencies at random times."""
+    agencies = [
+        {"id": f"AG{i}", "name": f"Agency {i}", "country": COUNTRIES[i % 2], "kind": "police",
+         "action_success": draw(st.sampled_from([1.0, 0.7])), "processing": "1h", "action_delay": "2h",
+         "act_on": ["identity", "target"], "act_threshold": 0.3}
+        for i in range(draw(st.integers(2, 3)))
+    ]  # fmt: skip
+    actors = []
+    for k in range(3):
+        moves = sorted(draw(st.lists(st.integers(0, 40), min_size=1, max_size=3, unique=True)))
+        actors.append(
+            {
+                "id": f"p{k}",
+                "identifier": {"kind": "person", "value": f"person {k}"},
+                "whereabouts": [
+                    {"from": iso(START_T + d * DAY), "in": draw(st.sampled_from(COUNTRIES))} for d in moves
+                ],
+                "cites": ["ctx-mumbai-nobody-whole-picture"],
+            }
+        )
+    plots = []
+    for j in range(draw(st.integers(1, 2))):
+        team = draw(st.lists(st.sampled_from(["p0", "p1", "p2"]), min_size=1, max_size=3, unique=True))
+        plots.append(
+            {
+                "id": f"plot{j}", "name": f"plot {j}", "attack_at": iso(START_T + (20 + 15 * j) * DAY),
+                "place": "x", "jurisdiction": list(COUNTRIES),
+                "entities": [{"kind": "person", "value": f"person {p[1]}"} for p in team]
+                + [{"kind": "venue", "value": f"site {j}", "where": "AA"}],
+                "team": team, "disrupt_at": draw(st.integers(1, len(team))),
+                "cites": ["ctx-mumbai-nobody-whole-picture"],
+            }
+        )  # fmt: skip
+    injects = []
+    for n in range(draw(st.integers(1, 4))):
+        person = draw(st.sampled_from(["0", "1", "2"]))
+        injects.append(
+            {
+                "id": f"i{n}", "at": iso(START_T + draw(st.integers(0, 45)) * DAY),
+                "observer": draw(st.sampled_from([a["id"] for a in agencies])), "what": "a report",
+                "lead": {"identifiers": [{"kind": "person", "value": f"person {person}"},
+                                         {"kind": "venue", "value": f"site {draw(st.integers(0, 1))}"}],
+                         "grading": "B2"},
+                "cites": ["ctx-mumbai-nobody-whole-picture"],
+            }
+        )  # fmt: skip
+    data: dict[str, Any] = {
+        "id": "generated", "title": "generated", "description": "generated", "start": START,
+        "agencies": agencies, "actors": actors, "plots": plots, "injects": injects,
+        "centres": [{"name": "all", "members": [a["id"] for a in agencies]}],
+    }  # fmt: skip
+    return Scenario.model_validate_json(json.dumps(data))
+
+
+async def outcomes_and_effects(s: Scenario, seed: int) -> tuple[list[OutcomeEvent], list[EffectEvent]]:
+    result = await replay(RunConfig(scenario=s, policy="fusion-centre", seed=seed))
+    outcomes = [e for e in result.events if isinstance(e, OutcomeEvent)]
+    return outcomes, [e for e in result.events if isinstance(e, EffectEvent)]
+
+
+class TestMechanicsProperties:
+    @RUNS
+    @given(s=worlds(), seed=st.integers(0, 50))
+    async def test_every_credited_action_was_within_reach(self, s: Scenario, seed: int) -> None:
+        """Every arrest the judge credits was made by an agency whose jurisdiction held the person at
+        that moment (ground truth, not the record's word for it)."""
+        outcomes, effects = await outcomes_and_effects(s, seed)
+        for e in effects:
+            here = s.actor[e.actor].where(e.at)
+            if e.result in REMOVED:
+                assert here is not None and here.country in s.resolved[e.agency].jurisdiction, e
+            if e.result == "out-of-reach":
+                assert here is None or here.country not in s.resolved[e.agency].jurisdiction, e
+        for o in outcomes:
+            for actor in o.removed:
+                assert any(e.actor == actor and e.result in REMOVED and e.at < o.at for e in effects), o
+
+    @RUNS
+    @given(s=worlds(), seed=st.integers(0, 50))
+    async def test_an_arrested_person_takes_part_in_no_later_attack(self, s: Scenario, seed: int) -> None:
+        """Whoever is arrested before an attack is counted out of it, whichever plot the arrest was for;
+        an attack that goes ahead at full strength had nobody of its team arrested before it."""
+        outcomes, effects = await outcomes_and_effects(s, seed)
+        plots = {p.id: p for p in s.plots}
+        for o in outcomes:
+            gone = {e.actor for e in effects if e.result in REMOVED and e.at < o.at}
+            team = set(plots[o.plot].team)
+            assert set(o.removed) == team & gone, o
+            if o.result == "attack":
+                assert not team & gone
+            if o.result == "partly-disrupted":
+                assert 0 < len(team & gone) < plots[o.plot].enough
+
+
+class TestReach:
+    def test_a_team_member_must_be_an_actor(self, tmp_path: Path) -> None:
+        """A plot naming an unknown actor is refused with the file, line and field."""
+        path = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "connect-the-dots.yaml"
+        bad = tmp_path / "bad-team.yaml"
+        bad.write_text(path.read_text().replace("team: [karim-vale]", "team: [nobody]"))
+        with pytest.raises(ScenarioError, match=r"plots\[0\]\.team\[0\].*unknown actor 'nobody'"):
+            load_scenario(bad, seeds_dir=path.parents[2] / "seeds")
+
+    async def test_out_of_reach_is_recorded_and_not_credited(self, teaching: Scenario) -> None:
+        """If Karim Vale is still abroad when the security service acts, the arrest is out of reach and
+        the attack happens."""
+        (vale,) = teaching.actors
+        abroad = vale.model_copy(update={"whereabouts": vale.whereabouts[:1]})
+        s = teaching.model_copy(update={"actors": (abroad,)})
+        outcomes, effects = await outcomes_and_effects(s, 1)
+        assert [e.result for e in effects] == ["out-of-reach"] and effects[0].where == "XS"
+        assert outcomes[0].result == "attack"
+
+    async def test_success_is_drawn_per_seed(self, teaching: Scenario) -> None:
+        """With a stated chance of success, some seeds' arrests fail: the rate lies strictly between 0 and 1."""
+        agencies = tuple(a.model_copy(update={"action_success": 0.5}) for a in teaching.agencies)
+        s = teaching.model_copy(update={"agencies": agencies})
+        results = [(await outcomes_and_effects(s, seed))[0][0].result for seed in range(1, 13)]
+        assert "disrupted" in results and "attack" in results
