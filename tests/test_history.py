@@ -253,8 +253,8 @@ class TestOutcomesFixedSeed:
         result = await _run(s, "fusion-centre")
         (outcome,) = result.summary.outcomes
         assert outcome.disrupted_by == "NIA"
-        # GCHQ's searches are placed a week before the attack: days of warning, not hours, and less
-        # than the week Mumbai held its raised alert in October (docs/scenarios.md).
+        # Seed 1 draws GCHQ's searches for 20 Nov: days of warning, not hours, and less than the week
+        # Mumbai held its raised alert in October (docs/scenarios.md).
         assert outcome.warning_hours is not None
         assert 24 < outcome.warning_hours < 7 * 24
         rows = [r.what for r in run_timeline(s, result.events) if r.who == "OUTCOME"]

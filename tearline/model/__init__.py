@@ -107,6 +107,7 @@ from ._scenario import (
     ResolvedAgency,
     Scenario,
     Treaty,
+    Uncertainty,
     Whereabouts,
     load_scenario,
 )
@@ -205,6 +206,7 @@ __all__ = [
     "TransportError",
     "Treaty",
     "TriageEvent",
+    "Uncertainty",
     "Whereabouts",
     "Window",
     "apply_transforms",

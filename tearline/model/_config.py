@@ -10,6 +10,7 @@ from pydantic import Field
 
 from ._base import Model
 from ._lead import AgencyId
+from ._random import rng
 from ._scenario import Inject, Scenario
 
 NOISE_SCALE_MAX = 100.0
@@ -67,5 +68,20 @@ class RunConfig(Model):
         return type(self)(**{**{f: getattr(self, f) for f in type(self).model_fields}, **changes})
 
     def injects(self) -> tuple[Inject, ...]:
-        """The injects this run plays: all, or all but the disputed ones."""
-        return tuple(i for i in self.scenario.injects if not (self.exclude_disputed and i.disputed))
+        """The injects this run plays: all, or all but the disputed ones; an uncertain inject happens
+        with its ``chance`` and at a minute drawn uniformly in its window, from a stream fixed by the
+        seed and the inject's id."""
+        out = []
+        for i in self.scenario.injects:
+            if self.exclude_disputed and i.disputed:
+                continue
+            u = i.uncertain
+            if u is not None:
+                draw = rng(self.seed, "inject", i.id)
+                happens = draw.random() < u.chance
+                if u.until is not None:
+                    i = i.model_copy(update={"at": i.at + 60 * draw.randint(0, (u.until - i.at) // 60)})
+                if not happens:
+                    continue
+            out.append(i)
+        return tuple(out)

@@ -255,6 +255,17 @@ class InjectLead(Model):
     named_recipients: tuple[AgencyId, ...] = ()
 
 
+class Uncertainty(Model):
+    """What the record leaves open about an inject; each run's seed draws it."""
+
+    until: Time | None = None
+    """The inject happens at a time drawn uniformly (to the minute) between its ``at`` and this."""
+    chance: Annotated[float, Field(ge=0, le=1)] = 1.0
+    """Probability that it happens at all in a run (for a disputed or uncertain fact)."""
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
 class Inject(Model):
     """One line of the master events list: at this time, this agency observes this."""
 
@@ -267,6 +278,8 @@ class Inject(Model):
     cites: tuple[str, ...] = ()
     disputed: bool = False
     as_happened: tuple[HistoricalRelease, ...] = ()
+    uncertain: Uncertainty | None = None
+    """A date window or a chance of happening, drawn per seed (see :meth:`RunConfig.injects`)."""
 
 
 class Expectation(Model):
@@ -502,6 +515,13 @@ def _reference_problems(
             yield ("injects", i, "at"), "inject is before the scenario start; move it or move 'start'"
         if inj.at > s.horizon:
             yield ("injects", i, "at"), "inject is after the scenario end"
+        if inj.uncertain is not None and inj.uncertain.until is not None:
+            if inj.uncertain.until <= inj.at:
+                yield ("injects", i, "uncertain", "until"), "the window ends at or before the inject's 'at'"
+            elif inj.uncertain.until > s.horizon:
+                yield ("injects", i, "uncertain", "until"), "the window ends after the scenario end"
+        if inj.uncertain is not None:
+            yield from cited(("injects", i, "uncertain", "cites"), inj.uncertain.cites, False)
         yield from agency(("injects", i, "observer"), inj.observer)
         for j, r in enumerate(inj.lead.named_recipients):
             yield from agency(("injects", i, "lead", "named_recipients", j), r)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tearline import RunConfig, Scenario, replay
-from tearline.model import EffectEvent, OutcomeEvent, ScenarioError, load_scenario
+from tearline.model import EffectEvent, OutcomeEvent, ScenarioError, Uncertainty, load_scenario
 
 DAY = 86400
 START = "2030-01-01T00:00+00:00"
@@ -150,3 +150,50 @@ class TestReach:
         s = teaching.model_copy(update={"agencies": agencies})
         results = [(await outcomes_and_effects(s, seed))[0][0].result for seed in range(1, 13)]
         assert "disrupted" in results and "attack" in results
+
+
+class TestUncertainInjects:
+    """An inject with ``uncertain`` is drawn per seed: its time within the window, whether it happens."""
+
+    def _with(self, teaching: Scenario, **uncertain: Any) -> Scenario:
+        injects = tuple(
+            i.model_copy(update={"uncertain": Uncertainty.model_validate(uncertain)}) if i.id == "what" else i
+            for i in teaching.injects
+        )
+        return teaching.model_copy(update={"injects": injects})
+
+    def test_the_time_is_drawn_in_the_window_and_fixed_by_the_seed(self, teaching: Scenario) -> None:
+        """Each seed gives a minute between ``at`` and ``until``; the same seed gives the same one."""
+        nominal = next(i for i in teaching.injects if i.id == "what").at
+        s = self._with(teaching, until=nominal + 5 * DAY)
+        times = {
+            seed: next(
+                i.at for i in RunConfig(scenario=s, policy="siloed", seed=seed).injects() if i.id == "what"
+            )
+            for seed in range(1, 31)
+        }
+        assert all(nominal <= t <= nominal + 5 * DAY and (t - nominal) % 60 == 0 for t in times.values())
+        assert len(set(times.values())) > 20
+        again = RunConfig(scenario=s, policy="siloed", seed=7).injects()
+        assert next(i.at for i in again if i.id == "what") == times[7]
+
+    def test_chance_decides_whether_it_happens(self, teaching: Scenario) -> None:
+        """With chance 0 it never happens, with 1 always, with 0.5 in some seeds only."""
+        for chance, low, high in ((0.0, 0, 0), (1.0, 30, 30), (0.5, 5, 25)):
+            s = self._with(teaching, chance=chance)
+            n = sum(
+                any(i.id == "what" for i in RunConfig(scenario=s, policy="siloed", seed=seed).injects())
+                for seed in range(1, 31)
+            )
+            assert low <= n <= high, (chance, n)
+
+    def test_a_window_ending_before_the_inject_is_refused(self, tmp_path: Path) -> None:
+        """The loader names the field and the problem."""
+        path = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "connect-the-dots.yaml"
+        bad = tmp_path / "bad-window.yaml"
+        text = path.read_text().replace(
+            "    observer: NSIG\n", "    observer: NSIG\n    uncertain: {until: 2030-03-01T00:00+00:00}\n"
+        )
+        bad.write_text(text)
+        with pytest.raises(ScenarioError, match=r"injects\[1\]\.uncertain\.until.*ends at or before"):
+            load_scenario(bad, seeds_dir=path.parents[2] / "seeds")
