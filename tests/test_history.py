@@ -253,7 +253,7 @@ class TestOutcomesFixedSeed:
         result = await _run(s, "fusion-centre")
         (outcome,) = result.summary.outcomes
         assert outcome.disrupted_by == "NIA"
-        # Seed 1 draws GCHQ's searches for 20 Nov: days of warning, not hours, and less than the week
+        # Seed 1 draws GCHQ's searches for 22 Nov: days of warning, not hours, and less than the week
         # Mumbai held its raised alert in October (docs/scenarios.md).
         assert outcome.warning_hours is not None
         assert 24 < outcome.warning_hours < 7 * 24
