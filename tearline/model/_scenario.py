@@ -483,7 +483,7 @@ def _reference_problems(
         times = [w.since for w in actor.whereabouts]
         if times != sorted(times):
             yield ("actors", i, "whereabouts"), "whereabouts are not in time order"
-        yield from cited(("actors", i, "cites"), actor.cites, True)
+        yield from cited(("actors", i, "cites"), actor.cites, s.fictional is None)
         for j, w in enumerate(actor.whereabouts):
             yield from cited(("actors", i, "whereabouts", j, "cites"), w.cites, False)
     plot_ids = [p.id for p in s.plots]
