@@ -351,8 +351,12 @@ class TestOutcomesManySeeds:
             for o in result.summary.outcomes:
                 if o.warning_hours is not None:
                     warnings.setdefault(o.plot, []).append(o.warning_hours)
+        # Noise only moves a lead a few hours through a triage queue: the warning varies by less than
+        # one action delay (6 h), plus the widest date window an uncertain inject draws from.
+        drawn = max(
+            (i.uncertain.until - i.at for i in scenarios[name].injects if i.uncertain and i.uncertain.until),
+            default=0,
+        )
         for plot, hours in warnings.items():
             assert len(hours) == len(self.SEEDS)
-            # Noise only moves a lead a few hours through a triage queue: the warning varies by less
-            # than one action delay (6 h).
-            assert max(hours) - min(hours) < 6, (plot, min(hours), max(hours))
+            assert max(hours) - min(hours) < 6 + drawn / 3600, (plot, min(hours), max(hours))
