@@ -232,7 +232,7 @@ class TestOwnScenario:
         """A scenario marked fictional validates and runs with no citation anywhere."""
 
         def uncited(data: dict) -> None:  # type: ignore[type-arg]
-            for block in ("injects", "plots", "agencies"):
+            for block in ("injects", "plots", "agencies", "actors"):
                 for item in data[block]:
                     item.pop("cites", None)
 

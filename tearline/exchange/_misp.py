@@ -15,8 +15,9 @@ The mapping (both ways; docs/formats.md has the table):
 - distribution and sharing group come from the ``misp-distribution`` policy's settings;
 - for a run, each delivery is a sighting of the report by the recipient.
 
-What does not map: an inject's ``as_happened`` releases (history, not a property of the lead) and its
-``disputed`` flag (derived from the seeds on loading).
+What does not map: an inject's ``as_happened`` releases (history, not a property of the lead), its
+``disputed`` flag (derived from the seeds on loading) and its ``uncertain`` window and chance (a MISP
+event has one date).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from ._ids import stable_uuid
 DISTRIBUTION: dict[str, int] = {"organisation": 0, "community": 1, "connected": 2, "all": 3, "group": 4}
 """MISP's distribution numbers for the ``misp-distribution`` policy's levels."""
 
-NOT_MAPPED: tuple[str, ...] = ("as_happened", "disputed")
+NOT_MAPPED: tuple[str, ...] = ("as_happened", "disputed", "uncertain")
 """Inject fields a MISP event does not carry."""
 
 _TYPE_OF_KIND = {
