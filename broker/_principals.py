@@ -5,14 +5,14 @@ What each may do on a run's topics (``ns`` is the namespace; see docs/security.m
 ==============  =========================================================================
 principal       may
 ==============  =========================================================================
-agency ``A``    write ``ns.A.outbox``; read ``ns.A.inbox`` (in its group ``ns.A``); read and
+agency ``A``    write ``ns.A.outbox`` and ``ns.actions`` (its orders to the world); read ``ns.A.inbox`` (in its group ``ns.A``); read and
                 write ``ns.clock`` (its ready/done reports) and ``ns.audit`` (its own record
                 events; it reads the audit to know where to resume after a restart); write
                 ``ns.deadletter``; create ``ns.clock`` if no driver has yet
 ``GATEWAY``     the same for itself, and read every outbox and write every inbox
 ``DRIVER``      create and describe the run's topics; write every inbox (the world's
-                observations), the clock, the audit and the dead letters; read the clock and
-                the audit (the record)
+                observations), the clock, the audit and the dead letters; read the clock,
+                the audit (the record) and ``ns.actions`` (the world, in the driver's process)
 ==============  =========================================================================
 
 Nobody but the cluster's admin (a super user) may delete a topic or its records, alter a topic,
@@ -48,7 +48,7 @@ from aiokafka.protocol.types import (
     TaggedFields,
 )
 
-from tearline.model import GATEWAY, TransportError
+from tearline.model import GATEWAY, WORLD, TransportError
 
 from ._credentials import KafkaCredentials
 from ._kafka import transport_error
@@ -121,7 +121,7 @@ def acl_plan(topics: Topics, agencies: Iterable[str]) -> dict[str, list[Grant]]:
         return sorted(set(grants))
 
     for a in agencies:
-        plan[a] = service(a, [topics.inbox(a)], [topics.outbox(a)])
+        plan[a] = service(a, [topics.inbox(a)], [topics.outbox(a), topics.actions])
     plan[GATEWAY] = service(
         GATEWAY, [topics.outbox(a) for a in agencies], [topics.inbox(a) for a in agencies]
     )
@@ -137,6 +137,9 @@ def acl_plan(topics: Topics, agencies: Iterable[str]) -> dict[str, list[Grant]]:
                 for op in (Operation.READ, Operation.WRITE)
             ),
             Grant(user, Resource.TOPIC, topics.deadletter, Operation.WRITE),
+            # the world runs in the driver's process and carries out the agencies' actions
+            Grant(user, Resource.TOPIC, topics.actions, Operation.READ),
+            Grant(user, Resource.GROUP, f"{ns}.{WORLD}", Operation.READ),
             Grant(user, Resource.GROUP, f"{ns}.clock.driver.", Operation.READ, Pattern.PREFIXED),
             Grant(user, Resource.GROUP, f"{ns}.record.", Operation.READ, Pattern.PREFIXED),
         }

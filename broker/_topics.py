@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tearline.model import GATEWAY
+from tearline.model import GATEWAY, WORLD
 
 from ._transport import TopicSpec
 
@@ -26,7 +26,10 @@ class Topics:
         return f"{self.namespace}.{agency}.inbox"
 
     def addressee(self, topic: str) -> str | None:
-        """Who alone reads ``topic``: an inbox's agency, an outbox's gateway (None: a shared topic)."""
+        """Who alone reads ``topic``: an inbox's agency, an outbox's gateway, the actions topic's world
+        (None: a shared topic)."""
+        if topic == self.actions:
+            return WORLD
         prefix = f"{self.namespace}."
         if not topic.startswith(prefix):
             return None

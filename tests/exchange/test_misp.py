@@ -43,11 +43,12 @@ class TestRoundTrip:
     @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
         text=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
-            str.strip
+            lambda t: t.strip() == t  # MISP strips every attribute value (docs/formats.md)
         )
     )
     def test_any_text_survives(self, teaching: Scenario, tmp_path: Path, text: str) -> None:
-        """Whatever an inject says (quotes, unicode, markup) comes back unchanged."""
+        """Whatever an inject says (quotes, unicode, markup) comes back unchanged, but for whitespace at
+        either end, which MISP strips."""
         inject = teaching.injects[0].model_copy(update={"what": text})
         s = teaching.model_copy(update={"injects": (inject, *teaching.injects[1:])})
         assert round_trip(s, tmp_path)[0].what == text
