@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 from collections import deque
+from collections.abc import Mapping
 from typing import Literal
 
 from tearline.broker import Envelope, Rejected, Service, ServiceSettings
 from tearline.model import (
     DAY,
     GATEWAY,
+    IDENTITY_KINDS,
     LEVELS,
+    SELECTOR_KINDS,
     TLP,
     WORLD,
     ActionEvent,
@@ -26,10 +29,14 @@ from tearline.model import (
     DeskDecision,
     DeskEvent,
     Grading,
+    Identifier,
     Lead,
     Marking,
     PublishEvent,
     Release,
+    Request,
+    RequestAnswer,
+    RequestEvent,
     ResolvedAgency,
     Sensitivity,
     Share,
@@ -42,6 +49,8 @@ from ._cases import Case, Casebook
 
 _TLP_ORDER: tuple[TLP, ...] = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 _SENSITIVITY: tuple[Sensitivity, ...] = ("low", "moderate", "high", "critical")
+_ASKABLE = IDENTITY_KINDS | SELECTOR_KINDS
+"""Identifier kinds a request for information asks about: who, and the selectors that find them."""
 
 
 class AgencyService(Service):
@@ -54,7 +63,14 @@ class AgencyService(Service):
     - A case is actionable when it holds the facets in ``act_on`` and scores at least
       ``act_threshold``. After ``action_delay`` the agency interdicts if it can act where the case
       points (an order to the world, which checks reach and draws success); otherwise it warns: it
-      publishes an assessment lead for the gateway to route.
+      publishes an assessment lead for the gateway to route — and asks each partner that takes
+      requests and can act where the case points to act on it (a request to act).
+    - A case that says who (an identity or selector) and scores at least ``act_threshold`` but lacks
+      another facet it needs makes it ask every partner that takes requests what they hold on those
+      selectors (a request for information, once per selector).
+    - A request it receives is answered on its ``answers`` terms (a seeded chance, after a delay):
+      with the leads it holds on what was asked (the gateway's policy decides each), or, for a
+      request to act, with an order to the world under its own reach.
     - In a live exercise, the players at its desk decide too: each decision reaches it from the
       world, is recorded, and a release of a lead it holds goes to the gateway as a ``share``.
     """
@@ -66,6 +82,7 @@ class AgencyService(Service):
         agency: ResolvedAgency,
         seed: int,
         consent: ConsentTerms | None,
+        partners: Mapping[str, ResolvedAgency] | None = None,
     ) -> None:
         super().__init__(agency.id, settings, inputs=(settings.topics.inbox(agency.id),))
         self.agency = agency
@@ -77,6 +94,10 @@ class AgencyService(Service):
         self._covered: set[str] = set()
         self._assessments = 0
         self._last_case: dict[str, tuple[object, ...]] = {}
+        self.partners = {k: v for k, v in (partners or {}).items() if k != agency.id}
+        """The other agencies of the run (who they are, where they act, whether they take requests)."""
+        self._asked: set[str] = set()
+        self._requests = 0
         self.holdings: dict[str, tuple[Lead, str]] = {}
         """Every lead it holds, by id: its own (from itself) and what it has received (from whom)."""
 
@@ -108,6 +129,13 @@ class AgencyService(Service):
             self._next_triage()
         elif envelope.kind == "desk-decision" and envelope.sender == WORLD:
             self._desk(envelope.body)
+        elif envelope.kind == "request" and envelope.sender == WORLD:
+            prompt = envelope.body
+            if prompt.sender != self.agency.id:
+                raise Rejected(f"a request by {prompt.sender} delivered to {self.agency.id}")
+            self._send_request(prompt)
+        elif envelope.kind == "request" and envelope.sender == GATEWAY:
+            self._received(envelope.body)
         elif envelope.kind == "consent-request" and envelope.sender == GATEWAY:
             request = envelope.body
             self.at(self.now + self.consent.delay, lambda: self._answer(request))
@@ -157,13 +185,24 @@ class AgencyService(Service):
             note=decision.note,
             held=held is not None,
         )
-        if decision.action == "release" and held is not None:
+        if held is None:
+            return
+        if decision.action == "release":
             self.send(
                 self.topics.outbox(self.agency.id),
                 "share",
                 Share(lead=held[0], recipient=decision.counterpart),
                 key=decision.lead,
             )
+        elif decision.action == "request" and decision.counterpart in self.partners:
+            about = held[0].identifiers
+            if about:
+                self._request(
+                    decision.counterpart,
+                    about,
+                    what=decision.note
+                    or f"the {self.agency.id} desk asks what is held on lead {decision.lead}",
+                )
 
     # -- triage ----------------------------------------------------------------------------
     def _next_triage(self) -> None:
@@ -203,6 +242,8 @@ class AgencyService(Service):
         if actionable and not case.keys <= self._covered:
             self._covered |= case.keys
             self.at(self.now + self.agency.action_delay, lambda: self._act(lead.id))
+        elif not actionable and "identity" in facets and score >= self.agency.act_threshold:
+            self._ask(case)
 
     def _act(self, lead_id: str) -> None:
         case = self.cases.case_of(lead_id)
@@ -240,6 +281,163 @@ class AgencyService(Service):
             score=case.score(),
             lead=assessment.id,
         )
+        for partner in self._able_to_act(places):
+            self._request(
+                partner,
+                assessment.identifiers,
+                act=True,
+                case=case.id,
+                timing=case.timing,
+                score=case.score(),
+                lead=assessment,
+                what=f"{self.agency.id} asks {partner} to act on case {case.id}",
+            )
+
+    # -- requests between agencies -----------------------------------------------------------
+    def _able_to_act(self, places: set[str]) -> list[str]:
+        """Partners that take requests, act themselves, and act where the case points."""
+        return [
+            p.id
+            for p in sorted(self.partners.values(), key=lambda p: p.id)
+            if p.answers is not None and p.interdicts and places & set(p.jurisdiction)
+        ]
+
+    def _ask(self, case: Case) -> None:
+        """Ask every partner that takes requests what it holds on the case's selectors not yet asked about."""
+        fresh: dict[str, Identifier] = {}
+        for held in case.leads.values():
+            for i in held.identifiers:
+                if i.kind in _ASKABLE and i.key not in self._asked:
+                    fresh.setdefault(i.key, i)
+        if not fresh:
+            return
+        self._asked |= set(fresh)
+        about = tuple(fresh[k] for k in sorted(fresh))
+        for partner in sorted(p.id for p in self.partners.values() if p.answers is not None):
+            self._request(
+                partner,
+                about,
+                case=case.id,
+                what=f"{self.agency.id} asks {partner} what it holds on case {case.id}",
+            )
+
+    def _request(
+        self,
+        recipient: str,
+        about: tuple[Identifier, ...],
+        *,
+        act: bool = False,
+        case: str = "",
+        timing: tuple[tuple[int, int], ...] = (),
+        score: float = 0.0,
+        lead: Lead | None = None,
+        what: str = "",
+    ) -> None:
+        self._requests += 1
+        self._send_request(
+            Request(
+                id=f"{self.agency.id}-r{self._requests}",
+                sender=self.agency.id,
+                recipient=recipient,
+                about=about,
+                act=act,
+                case=case,
+                timing=timing,
+                score=score,
+                lead=lead,
+                what=what,
+            )
+        )
+
+    def _send_request(self, request: Request) -> None:
+        """Out through the gateway to its recipient (its own, or a historical one the world injects)."""
+        self.send(self.topics.outbox(self.agency.id), "request", request, key=request.id)
+        self.record(
+            RequestEvent,
+            request=request.id,
+            sender=request.sender,
+            recipient=request.recipient,
+            step="sent",
+            act=request.act,
+            about=tuple(sorted(request.keys)),
+            what=request.what,
+        )
+
+    def _received(self, request: Request) -> None:
+        """A request from a partner: answered on this agency's terms, or left unanswered."""
+        if request.recipient != self.agency.id:
+            raise Rejected(
+                f"mis-addressed: a request for {request.recipient} delivered to {self.agency.id}",
+                "mis-addressed",
+            )
+        terms = self.agency.answers
+        if terms is None:
+            return
+        if rng(self.seed, "answer", request.id, self.agency.id).random() >= terms.chance:
+            return
+        self.at(self.now + terms.delay, lambda: self._answer_request(request))
+
+    def _answer_request(self, request: Request) -> None:
+        about = tuple(sorted(request.keys))
+        if request.act:
+            if not self.agency.interdicts:
+                self.record(
+                    RequestEvent,
+                    request=request.id,
+                    sender=request.sender,
+                    recipient=self.agency.id,
+                    step="declined",
+                    act=True,
+                    about=about,
+                    reason=f"{self.agency.id} does not act itself",
+                )
+                return
+            self._covered |= request.keys
+            self.record(
+                RequestEvent,
+                request=request.id,
+                sender=request.sender,
+                recipient=self.agency.id,
+                step="answered",
+                act=True,
+                about=about,
+            )
+            self.record(
+                ActionEvent,
+                agency=self.agency.id,
+                case=request.id,
+                action="interdict",
+                identifiers=about,
+                timing=request.timing,
+                score=request.score,
+            )
+            order = ActionOrder(
+                agency=self.agency.id, case=request.id, identifiers=about, timing=request.timing
+            )
+            self.send(self.topics.actions, "action", order, key=request.id)
+            return
+        offered = [
+            lead
+            for lead_id, (lead, _) in sorted(self.holdings.items())
+            if lead.origin != request.sender and request.keys & {i.key for i in lead.identifiers}
+        ]
+        self.record(
+            RequestEvent,
+            request=request.id,
+            sender=request.sender,
+            recipient=self.agency.id,
+            step="answered",
+            about=about,
+            leads=tuple(lead.id for lead in offered),
+            reason="" if offered else f"{self.agency.id} holds nothing on it",
+        )
+        if offered:
+            self.send(
+                self.topics.outbox(self.agency.id),
+                "request-answer",
+                RequestAnswer(request=request, leads=tuple(offered)),
+                key=request.id,
+            )
 
     def _assessment(self, case: Case) -> Lead:
         """A lead built from a case: everything it links, marked as restrictively as its parts."""

@@ -29,6 +29,8 @@ from tearline.model import (
     Model,
     Observation,
     Release,
+    Request,
+    RequestAnswer,
     Share,
 )
 
@@ -45,6 +47,8 @@ Kind = Literal[
     "desk-decision",
     "share",
     "action",
+    "request",
+    "request-answer",
 ]
 SIG_HEADER = "tearline-sig"
 """The header carrying the sender's signature over the value (see :mod:`._keys`)."""
@@ -113,6 +117,16 @@ class ActionEnvelope(_Envelope):
     body: ActionOrder
 
 
+class RequestEnvelope(_Envelope):
+    kind: Literal["request"] = "request"
+    body: Request
+
+
+class RequestAnswerEnvelope(_Envelope):
+    kind: Literal["request-answer"] = "request-answer"
+    body: RequestAnswer
+
+
 Envelope = Annotated[
     ObservationEnvelope
     | LeadEnvelope
@@ -122,7 +136,9 @@ Envelope = Annotated[
     | ConsentAnswerEnvelope
     | DeskDecisionEnvelope
     | ShareEnvelope
-    | ActionEnvelope,
+    | ActionEnvelope
+    | RequestEnvelope
+    | RequestAnswerEnvelope,
     Field(discriminator="kind"),
 ]
 ENVELOPE: TypeAdapter[Envelope] = TypeAdapter(Envelope)
@@ -136,6 +152,8 @@ _BY_KIND: dict[str, type[_Envelope]] = {
     "desk-decision": DeskDecisionEnvelope,
     "share": ShareEnvelope,
     "action": ActionEnvelope,
+    "request": RequestEnvelope,
+    "request-answer": RequestAnswerEnvelope,
 }
 
 

@@ -16,6 +16,9 @@ from tearline.model import (
     PolicyEvent,
     Provenance,
     Release,
+    Request,
+    RequestAnswer,
+    RequestEvent,
     ResolvedAgency,
     Scenario,
     forward,
@@ -60,6 +63,10 @@ class Gateway(Service):
                     self._decide(lead, envelope.sender, recipient, provenance)
         elif envelope.kind == "share":
             self._share(envelope.body.lead, envelope.sender, envelope.body.recipient)
+        elif envelope.kind == "request":
+            self._carry(envelope.body, envelope.sender)
+        elif envelope.kind == "request-answer":
+            self._answered(envelope.body, envelope.sender)
         elif envelope.kind == "consent-answer":
             answer = envelope.body
             pending = self._pending.pop((answer.lead, answer.recipient), None)
@@ -86,6 +93,89 @@ class Gateway(Service):
         decision = Decision.release("desk", f"the {sender} desk released it in the exercise")
         self._deliver(lead, sender, recipient, decision, self._provenance(sender))
 
+    def _carry(self, request: Request, sender: str) -> None:
+        """Carry a request to its recipient. A request for information travels as it is; a request to
+        act carries its sender's assessment, so it goes on only if the policy (then the clearance
+        floor) would release that assessment to the recipient, and names only what the released copy
+        names. Otherwise it is declined here, with the rule and reason."""
+        if request.sender != sender:
+            raise Rejected(f"{sender} sent a request in the name of {request.sender}", "forged")
+        if request.recipient not in self.agencies or request.recipient == sender:
+            raise Rejected(f"{sender} cannot send a request to {request.recipient!r}")
+        if not request.act or request.lead is None:
+            self.send(self.topics.inbox(request.recipient), "request", request, key=request.id)
+            return
+        lead = request.lead
+        if lead.origin != sender:
+            raise Rejected(f"{sender} asked for action on lead {lead.id}, which is not its own", "forged")
+        route = Route(self.agencies[sender], self.agencies[request.recipient])
+        decision = self.policy.decide(lead, route, self._context())
+        if decision.action == "consult":
+            decision = Decision.withhold(
+                decision.rule, f"{decision.reason}; a request to act does not wait for consent"
+            )
+        decision = clearance_floor(lead, decision, self.agencies[request.recipient], self.scenario.clearance)
+        if decision.action != "release":
+            self.record(
+                RequestEvent,
+                request=request.id,
+                sender=sender,
+                recipient=request.recipient,
+                step="declined",
+                act=True,
+                about=tuple(sorted(request.keys)),
+                reason=f"{decision.rule}: {decision.reason}",
+            )
+            return
+        copy = forward(lead, decision, sender, request.recipient, self.now)
+        carried = request.model_copy(
+            update={
+                "about": copy.identifiers,
+                "timing": tuple(
+                    sorted(
+                        (i.window.start, i.window.end)
+                        for i in copy.indicators
+                        if i.kind == "timing" and i.window is not None
+                    )
+                ),
+                "lead": None,
+            }
+        )
+        self.send(
+            self.topics.inbox(request.recipient),
+            "request",
+            carried,
+            key=request.id,
+            at=max(self.now + decision.delay, self.now + self.transit),
+        )
+
+    def _answered(self, answer: RequestAnswer, sender: str) -> None:
+        """An answer to a request for information: each lead it offers meets the policy (then the
+        clearance floor) for the requester, as any release does. If the policy withholds them all,
+        the request is declined."""
+        request = answer.request
+        if request.recipient != sender:
+            raise Rejected(f"{sender} answered a request addressed to {request.recipient}", "forged")
+        if request.sender not in self.agencies or request.sender == sender:
+            raise Rejected(f"{sender} answered a request from {request.sender!r}, who is not in this run")
+        for lead in answer.leads:
+            if lead.origin != sender and not any(h.recipient == sender for h in lead.provenance):
+                raise Rejected(f"{sender} offered lead {lead.id}, which it does not hold")
+        provenance = self._provenance(sender)
+        decisions = [self._decide(lead, sender, request.sender, provenance) for lead in answer.leads]
+        if decisions and all(d is not None and d.action == "withhold" for d in decisions):
+            reasons = dict.fromkeys(f"{d.rule}: {d.reason}" for d in decisions if d is not None)
+            self.record(
+                RequestEvent,
+                request=request.id,
+                sender=request.sender,
+                recipient=sender,
+                step="declined",
+                about=tuple(sorted(request.keys)),
+                leads=tuple(lead.id for lead in answer.leads),
+                reason="; ".join(reasons)[:400],
+            )
+
     def _provenance(self, origin: str) -> Provenance | None:
         """The originator's signature on the message being handled, to travel with every copy."""
         if self.proof is None:
@@ -107,7 +197,9 @@ class Gateway(Service):
         provenance: Provenance | None,
         *,
         answered: bool = False,
-    ) -> None:
+    ) -> Decision | None:
+        """Decide one lead for one recipient and carry it out; the decision (after the clearance
+        floor), or None while the originator's consent is awaited."""
         route = Route(self.agencies[sender], self.agencies[recipient])
         decision = self.policy.decide(lead, route, self._context())
         if decision.action == "consult":
@@ -135,12 +227,12 @@ class Gateway(Service):
                     ConsentRequest(lead=lead.id, sender=sender, recipient=recipient),
                     key=lead.id,
                 )
-                return
-        self._deliver(lead, sender, recipient, decision, provenance)
+                return None
+        return self._deliver(lead, sender, recipient, decision, provenance)
 
     def _deliver(
         self, lead: Lead, sender: str, recipient: str, decision: Decision, provenance: Provenance | None
-    ) -> None:
+    ) -> Decision:
         """Carry out a release or withholding (after the clearance floor), and record it with its rule and reason."""
         decision = clearance_floor(lead, decision, self.agencies[recipient], self.scenario.clearance)
         deliver_at = None
@@ -173,3 +265,4 @@ class Gateway(Service):
             deliver_at=deliver_at,
             exposure=exposure,
         )
+        return decision

@@ -236,6 +236,14 @@ def print_outcomes(result: RunResult) -> None:
         f"leads published {sm.leads_published} (noise {sm.noise_leads}) · released {sm.released} · withheld {sm.withheld}"
         f" · delayed {sm.delayed} · sanitised {sm.sanitised} · exposure {sm.exposure:g} · false interdictions {sm.false_interdictions}"
     )
+    rq = sm.requests
+    if rq.sent:
+        unanswered = f": {', '.join(rq.unanswered)}" if rq.unanswered else ""
+        out.print(
+            f"requests sent {rq.sent} · answered {rq.answered} · declined {len(rq.declined)}"
+            f" · unanswered {len(rq.unanswered)}{unanswered}",
+            soft_wrap=True,
+        )
     if sm.disputed_included:
         out.print(
             f"disputed injects included: {', '.join(sm.disputed_included)} (drop them with --exclude-disputed)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ._base import Model
-from ._lead import AgencyId, Lead
+from ._lead import AgencyId, Identifier, Lead
 
 
 class Observation(Model):
@@ -91,3 +91,37 @@ class ActionOrder(Model):
     identifiers: tuple[str, ...]
     """Identifier keys (``kind:value``) the case holds."""
     timing: tuple[tuple[int, int], ...] = ()
+
+
+class Request(Model):
+    """An agency asks another for what it holds on some selectors, or (``act``) to act on them in
+    the recipient's jurisdiction. It travels sender's outbox → gateway → recipient's inbox; what an
+    answer releases goes through the gateway and its policy like any lead."""
+
+    id: str
+    sender: AgencyId
+    recipient: AgencyId
+    about: tuple[Identifier, ...]
+    act: bool = False
+    case: str = ""
+    """The sender's case it bears on (empty for a historical request or a desk's)."""
+    timing: tuple[tuple[int, int], ...] = ()
+    """For a request to act: the case's timing windows (as the recipient receives them)."""
+    score: float = 0.0
+    """For a request to act: the sender's score of its case (what the recipient acts on)."""
+    what: str = ""
+    lead: Lead | None = None
+    """For a request to act: the sender's assessment it carries; the gateway asks the policy about
+    it for the recipient, and carries the request only if the policy would release it."""
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(i.key for i in self.about)
+
+
+class RequestAnswer(Model):
+    """A recipient's answer to a request for information: the leads it holds on what was asked,
+    for the gateway to decide (policy, then the clearance floor) for the requester."""
+
+    request: Request
+    leads: tuple[Lead, ...]

@@ -131,6 +131,28 @@ class EffectEvent(_Event):
     """The success probability drawn against (for arrests and interceptions within reach)."""
 
 
+RequestStep = Literal["sent", "answered", "declined"]
+
+
+class RequestEvent(_Event):
+    """A request between agencies: sent (by its sender), answered (by its recipient, with what it
+    offers), or declined (by the recipient, which cannot act, or by the gateway, whose policy
+    withholds all it would carry). A request with no answer by the end of the run is unanswered."""
+
+    kind: Literal["request"] = "request"
+    request: str
+    sender: AgencyId
+    recipient: AgencyId
+    step: RequestStep
+    act: bool = False
+    about: tuple[str, ...] = ()
+    """Identifier keys asked about."""
+    leads: tuple[str, ...] = ()
+    """For an answer: the leads offered (each then decided by the policy)."""
+    reason: str = ""
+    what: str = ""
+
+
 class OutcomeEvent(_Event):
     kind: Literal["outcome"] = "outcome"
     plot: str
@@ -187,7 +209,8 @@ Event = Annotated[
     | DeskEvent
     | NoteEvent
     | PolicyEvent
-    | EffectEvent,
+    | EffectEvent
+    | RequestEvent,
     Field(discriminator="kind"),
 ]
 EVENT = TypeAdapter(Event)

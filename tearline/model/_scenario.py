@@ -51,6 +51,20 @@ NOISE_PER_DAY_MAX = 1000.0
 """Most background leads per agency per day a scenario may ask for (beyond it a run only eats memory)."""
 
 
+class AnswerTerms(Model):
+    """How an agency answers requests from others (for information, or to act in its jurisdiction).
+
+    An agency with no answer terms is one nobody asks on their own initiative: it takes no requests
+    (a historical request to it is still sent, and stays unanswered)."""
+
+    chance: Annotated[float, Field(ge=0, le=1)] = 1.0
+    """Probability that it answers a given request at all (a seeded draw per run, request and recipient)."""
+    delay: Duration = 0
+    """From receiving a request to its answer."""
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
 class AgencyDefaults(Model):
     """Values every agency takes unless it sets its own."""
 
@@ -62,6 +76,7 @@ class AgencyDefaults(Model):
     clearance: Level = "TOP SECRET"
     accreditations: tuple[Compartment, ...] = ()
     action_success: Annotated[float, Field(ge=0, le=1)] = 1.0
+    answers: AnswerTerms | None = None
 
 
 class Agency(Model):
@@ -89,6 +104,8 @@ class Agency(Model):
     """Compartments (control systems) it is accredited for, e.g. ``SI``."""
     action_success: Annotated[float, Field(ge=0, le=1)] | None = None
     """Chance that an arrest or interception within its reach succeeds."""
+    answers: AnswerTerms | None = None
+    """How it answers requests for information and requests to act (default: takes none)."""
     counterfactual: bool = False
     """Did not exist (or not in this role) at the time; only present when a run enables it."""
     cites: tuple[str, ...] = ()
@@ -112,6 +129,7 @@ class ResolvedAgency(Model):
     clearance: Level
     accreditations: tuple[str, ...]
     action_success: float
+    answers: AnswerTerms | None = None
     counterfactual: bool
 
 
@@ -282,6 +300,23 @@ class Inject(Model):
     """A date window or a chance of happening, drawn per seed (see :meth:`RunConfig.injects`)."""
 
 
+class HistoricalRequest(Model):
+    """A request one agency made of another on the record: injected at its time, from its sender."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    at: Time
+    sender: AgencyId
+    recipient: AgencyId
+    about: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    """The selectors it asks about (or, with ``act``, on which it asks the recipient to act)."""
+    what: str
+    """One line for timelines: what was asked."""
+    act: bool = False
+    """A request to act (arrest, search, stop) in the recipient's jurisdiction, not for information."""
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
 class Expectation(Model):
     """What ``tearline check`` asserts for one policy (never used to decide anything)."""
 
@@ -321,6 +356,8 @@ class Scenario(Model):
     """People and conveyances of the adversary with their whereabouts (ground truth, world only)."""
     plots: Annotated[tuple[Plot, ...], Field(min_length=1)]
     injects: Annotated[tuple[Inject, ...], Field(min_length=1)]
+    requests: tuple[HistoricalRequest, ...] = ()
+    """Requests between agencies on the record (for information, or to act), sent at their time."""
     consent: ConsentTerms | None = None
     clearance: ClearanceTerms = Field(default_factory=lambda: ClearanceTerms())
     """What the gateway does with a release above the recipient's clearance (whatever the policy)."""
@@ -361,6 +398,7 @@ class Scenario(Model):
                 clearance=a.clearance or d.clearance,
                 accreditations=a.accreditations if a.accreditations is not None else d.accreditations,
                 action_success=a.action_success if a.action_success is not None else d.action_success,
+                answers=a.answers if a.answers is not None else d.answers,
                 counterfactual=a.counterfactual,
             )
         return out
@@ -529,6 +567,24 @@ def _reference_problems(
             yield from agency(("injects", i, "as_happened", j, "to"), h.to)
             yield from cited(("injects", i, "as_happened", j, "cites"), h.cites, False)
         yield from cited(("injects", i, "cites"), inj.cites, s.fictional is None)
+    request_ids = [r.id for r in s.requests]
+    for i, req in enumerate(s.requests):
+        if request_ids.index(req.id) != i or req.id in inject_ids:
+            yield ("requests", i, "id"), f"duplicate id {req.id!r} (requests and injects share one id space)"
+        yield from agency(("requests", i, "sender"), req.sender)
+        yield from agency(("requests", i, "recipient"), req.recipient)
+        if req.sender == req.recipient:
+            yield ("requests", i, "recipient"), "an agency does not send a request to itself"
+        if req.at < s.start:
+            yield ("requests", i, "at"), "request is before the scenario start; move it or move 'start'"
+        if req.at > s.horizon:
+            yield ("requests", i, "at"), "request is after the scenario end"
+        yield from cited(("requests", i, "cites"), req.cites, s.fictional is None)
+    if s.defaults.answers is not None:
+        yield from cited(("defaults", "answers", "cites"), s.defaults.answers.cites, False)
+    for i, a in enumerate(s.agencies):
+        if a.answers is not None:
+            yield from cited(("agencies", i, "answers", "cites"), a.answers.cites, False)
     for i, e in enumerate(s.expect):
         for plot_id in e.outcomes:
             if plot_id not in plot_ids:

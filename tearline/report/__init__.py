@@ -5,7 +5,7 @@ from ._audit import AUDIT_FILE, AuditInputError, AuditSeal, AuditVerdict, seal_a
 from ._comparison import plot_comparison, plot_tornado, read_parquet, write_csv, write_parquet, write_table
 from ._explain import ExplainError, Explanation, as_json, explain_lead, render
 from ._html import research_report, run_report, write_html
-from ._judge import AgencyLoad, PlotOutcome, Summary, judge, summarise
+from ._judge import AgencyLoad, PlotOutcome, RequestTally, Summary, judge, summarise, tally_requests
 from ._junit import CaseResult, write_junit
 from ._rundir import RunDirError, read_record, summary_json, write_run
 from ._timeline import Row, inject_timeline, run_timeline
@@ -20,6 +20,7 @@ __all__ = [
     "ExplainError",
     "Explanation",
     "PlotOutcome",
+    "RequestTally",
     "Row",
     "RunDirError",
     "Summary",
@@ -38,6 +39,7 @@ __all__ = [
     "seal_audit",
     "summarise",
     "summary_json",
+    "tally_requests",
     "verify_audit",
     "write_csv",
     "write_html",

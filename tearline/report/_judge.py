@@ -23,6 +23,7 @@ from tearline.model import (
     OutcomeEvent,
     Plot,
     PublishEvent,
+    RequestEvent,
     ResolvedAgency,
     Scenario,
     Time,
@@ -160,6 +161,38 @@ class AgencyLoad(Model):
     warnings: int
 
 
+class RequestTally(Model):
+    """Requests between agencies in a run: how many were sent, and which went unanswered or were declined."""
+
+    sent: int = 0
+    answered: int = 0
+    declined: tuple[str, ...] = ()
+    """Request ids declined (by the recipient, or by the gateway's policy)."""
+    unanswered: tuple[str, ...] = ()
+    """Request ids that had no answer by the end of the run."""
+
+
+def tally_requests(events: Sequence[Event]) -> RequestTally:
+    """Requests sent, answered, declined, and those with no answer by the end of the run."""
+    sent: list[str] = []
+    answered: set[str] = set()
+    declined: set[str] = set()
+    for e in events:
+        if isinstance(e, RequestEvent):
+            if e.step == "sent":
+                sent.append(e.request)
+            elif e.step == "answered":
+                answered.add(e.request)
+            else:
+                declined.add(e.request)
+    return RequestTally(
+        sent=len(sent),
+        answered=len(answered),
+        declined=tuple(r for r in sent if r in declined),
+        unanswered=tuple(r for r in sent if r not in answered and r not in declined),
+    )
+
+
 class Summary(Model):
     """What ``summary.json`` holds: outcomes, sharing volumes, load, exposure."""
 
@@ -188,6 +221,7 @@ class Summary(Model):
     """Interdictions that disrupted no plot (wasted effort, or worse)."""
     load: tuple[AgencyLoad, ...]
     dead_letters: int
+    requests: RequestTally = RequestTally()
     rejected: dict[str, int] = Field(default_factory=dict)
     """Messages refused by reason code (forged, wrong-recipient, duplicate, …) and audit records
     not taken into the record (``audit-…``); every refused message is also on the dead-letter topic."""
@@ -292,5 +326,6 @@ def summarise(
             for a in sorted(agencies)
         ),
         dead_letters=dead_letters,
+        requests=tally_requests(events),
         rejected=rejected or {},
     )

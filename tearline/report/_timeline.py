@@ -20,6 +20,7 @@ from tearline.model import (
     OutcomeEvent,
     PolicyEvent,
     PublishEvent,
+    RequestEvent,
     Scenario,
     TriageEvent,
     human_duration,
@@ -149,6 +150,22 @@ def run_timeline(
                 yield Row(
                     e.at, e.agency, f"desk {e.action}s {label(e.lead)} → {e.counterpart}{unheld}", "yellow"
                 )
+        elif isinstance(e, RequestEvent):
+            asked = "to act" if e.act else "for information"
+            on = ", ".join(e.about[:3]) + (" …" if len(e.about) > 3 else "")
+            if e.step == "sent":
+                yield Row(e.at, e.sender, f"asks {e.recipient} {asked} ({e.request}) on {on}", "yellow")
+            elif e.step == "answered":
+                reply = (
+                    "acts on it"
+                    if e.act
+                    else f"offers {len(e.leads)} lead{'' if len(e.leads) == 1 else 's'}"
+                    if e.leads
+                    else "holds nothing on it"
+                )
+                yield Row(e.at, e.recipient, f"answers {e.sender}'s request {e.request}: {reply}", "yellow")
+            else:
+                yield Row(e.at, e.by, f"declines {e.sender}'s request {e.request} — {e.reason}", "red")
         elif isinstance(e, NoteEvent):
             yield Row(e.at, "NOTE", e.text, "italic")
         elif isinstance(e, PolicyEvent):

@@ -201,6 +201,7 @@ class Run:
             agency=self.agencies[agency_id],
             seed=self.config.seed,
             consent=self.scenario.consent,
+            partners=self.agencies,
         )
 
     async def create_topics(self, transport: Transport) -> None:

@@ -1,4 +1,5 @@
-"""The world: what agencies observe — the scenario's injects and background noise."""
+"""The world: what agencies observe — the scenario's injects and background noise — the requests on
+the record, and what agencies' actions do."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tearline.model import (
     NoteEvent,
     Observation,
     Reliability,
+    Request,
     ResolvedAgency,
     RunConfig,
     RunError,
@@ -77,6 +79,12 @@ class World(Service):
         )
         for obs in observations:
             self.at(obs.lead.observed_at, lambda obs=obs: self._observe(obs))  # type: ignore[misc]
+        for r in config.scenario.requests:
+            if r.sender in agencies and r.recipient in agencies:
+                request = Request(
+                    id=r.id, sender=r.sender, recipient=r.recipient, about=r.about, act=r.act, what=r.what
+                )
+                self.at(r.at, lambda request=request: self._prompt(request))  # type: ignore[misc]
 
     def _injects(self, agencies: dict[str, ResolvedAgency]) -> list[Observation]:
         s = self.config.scenario
@@ -108,6 +116,10 @@ class World(Service):
                 self.topics.inbox(decision.agency), "desk-decision", decision, key=decision.lead, at=self.now
             ),
         )
+
+    def _prompt(self, request: Request) -> None:
+        """A request on the record: its sender makes it now (it goes out through the gateway)."""
+        self._emit(self.topics.inbox(request.sender), "request", request, key=request.id, at=self.now)
 
     def handle(self, envelope: Envelope) -> None:
         if (
