@@ -29,7 +29,8 @@ def iso(t: int) -> str:
 
 @st.composite
 def worlds(draw: st.DrawFn) -> Scenario:
-    """Two or three agencies in two countries sharing through a joint centre; three people who move
+    """Two or three agencies in two countries sharing through a joint centre (some taking requests
+    to act); three people who move
     between the countries; one or two plots whose teams draw on them; injects naming them with a
     target and a date, observed by random agencies at random times."""
     agencies = [
@@ -38,6 +39,12 @@ def worlds(draw: st.DrawFn) -> Scenario:
          "act_on": ["identity", "target"], "act_threshold": 0.3}
         for i in range(draw(st.integers(2, 3)))
     ]  # fmt: skip
+    for a in agencies:  # some take requests (to act in their jurisdiction), on drawn terms
+        if draw(st.booleans()):
+            a["answers"] = {
+                "chance": draw(st.sampled_from([1.0, 0.5])),
+                "delay": draw(st.sampled_from(["0s", "1d"])),
+            }
     actors = []
     for k in range(3):
         moves = sorted(draw(st.lists(st.integers(0, 40), min_size=1, max_size=3, unique=True)))
@@ -101,7 +108,8 @@ class TestMechanicsProperties:
     @given(s=worlds(), seed=st.integers(0, 50))
     async def test_every_credited_action_was_within_reach(self, s: Scenario, seed: int) -> None:
         """Every arrest the judge credits was made by an agency whose jurisdiction held the person at
-        that moment (ground truth, not the record's word for it)."""
+        that moment (ground truth, not the record's word for it) — including arrests a partner made
+        because it was asked to act."""
         outcomes, effects = await outcomes_and_effects(s, seed)
         for e in effects:
             here = s.actor[e.actor].where(e.at)
