@@ -267,6 +267,8 @@ def create_app(session: Session) -> Starlette:
             if action not in {"release", "withhold", "request"}:
                 raise ValueError(f"no decision {action!r}")
             await session.decide(agency, lead, action, counterpart)  # type: ignore[arg-type]
+            if action == "request":
+                return f"{agency} asks {counterpart} what it holds on {lead}: recorded, and the request sent"
             return f"{agency} {action}{'s' if action != 'release' else 'es'} {lead} → {counterpart}: recorded"
 
         return await act(go)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tearline.model import DecisionEvent, DeskEvent, Event, Lead, SimTime
+from tearline.model import DecisionEvent, DeskEvent, Event, Lead, RequestEvent, SimTime
 from tearline.report import Row, run_timeline
 from tearline.run import Exercise
 
@@ -94,7 +94,9 @@ def participant(ex: Exercise, agency: str, events: Sequence[Event]) -> dict[str,
     noise = ex.world.noise_ids
     mine = [e for e in events if isinstance(e, DeskEvent) and e.agency == agency]
     asked = [
-        e for e in events if isinstance(e, DeskEvent) and e.action == "request" and e.counterpart == agency
+        (e.at, e.sender, ", ".join(e.about) + (f" — {e.what}" if e.what else ""))
+        for e in events
+        if isinstance(e, RequestEvent) and e.step == "sent" and e.recipient == agency
     ]
     service = ex.agencies[agency]
     return {
@@ -108,7 +110,7 @@ def participant(ex: Exercise, agency: str, events: Sequence[Event]) -> dict[str,
         "cases": [c for c in view.cases if not noise.issuperset(c.leads) and own_leads.issuperset(c.leads)],
         "others": [a for a in ex.agencies if a != agency],
         "decisions": [(ex.local(e.at), e) for e in mine],
-        "requests": [(ex.local(e.at), e) for e in asked],
+        "requests": [(ex.local(at), sender, what) for at, sender, what in asked],
     }
 
 

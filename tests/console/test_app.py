@@ -71,3 +71,19 @@ class TestBadInput:
             assert said in answer.json()["message"], (url, answer.json())
         assert session.exercise.moves == []
         assert client.post(f"{f}/step").json()["ok"]
+
+
+class TestRequestButton:
+    def test_a_players_request_reaches_the_other_desk(self, room: tuple[TestClient, Session]) -> None:
+        """The "request" button sends a real request: the asked agency's page lists it under "Asked of
+        you", with the selectors asked about."""
+        client, session = room
+        f = f"/f/{session.key}/do"
+        assert client.post(f"{f}/jump", data={"to": "2030-03-11T00:00"}).json()["ok"]
+        said = client.post(
+            f"/a/{session.code_of('NSS')}/decide", data={"action": "request", "lead": "when", "to": "SFS"}
+        ).json()
+        assert said["ok"] and "request sent" in said["message"]
+        assert client.post(f"{f}/step").json()["ok"]
+        page = client.get(f"/a/{session.code_of('SFS')}/state").text
+        assert "<b>NSS</b> asks what you hold on <i>venue:grand meridian hotel" in page

@@ -289,3 +289,49 @@ class TestLocatedErrors:
         data["agencies"][1]["answers"] = {"chance": 2}
         with pytest.raises(ScenarioError, match=r"answers\.chance"):
             validate(Scenario, data, Path("bad.yaml"), lambda loc: None)
+
+
+class TestDeskRequest:
+    async def test_a_players_request_is_sent_and_answered(self, teaching: Scenario) -> None:
+        """In a live exercise, the Northland security service's desk asks Southland's foreign service
+        about the lead it holds: a real request goes out, SFS (given answer terms) answers with its
+        report on the man, and the policy decides that report for NSS — ``bilateral`` withholds the
+        SECRET report (above the arrangement's ceiling), so the request is declined."""
+        from tearline.model import AnswerTerms, DeskDecision, DeskEvent, Inject, parse_time
+        from tearline.run import Exercise
+
+        agencies = tuple(
+            a.model_copy(update={"answers": AnswerTerms(delay=3600)}) if a.id == "SFS" else a
+            for a in teaching.agencies
+        )
+        s = Scenario.model_validate_json(
+            teaching.model_copy(update={"agencies": agencies}).model_dump_json(by_alias=True)
+        )
+        ex = Exercise(RunConfig(scenario=s, policy="bilateral", seed=1))
+        await ex.start()
+        await ex.inject(
+            Inject.model_validate_json(
+                '{"id": "tipoff", "at": "2030-03-04T00:00+00:00", "observer": "NSS", "what": "a tip-off",'
+                ' "lead": {"identifiers": [{"kind": "person", "value": "Karim Vale"}], "grading": "C3"}}'
+            )
+        )
+        await ex.advance_to(parse_time("2030-03-05T00:00+00:00"))
+        await ex.decide(DeskDecision(agency="NSS", lead="tipoff", action="request", counterpart="SFS"))
+        await ex.advance_to(parse_time("2030-03-06T00:00+00:00"))
+        events = await ex.record()
+        assert [(e.agency, e.action, e.held) for e in events if isinstance(e, DeskEvent)] == [
+            ("NSS", "request", True)
+        ]
+        steps = [(e.step, e.sender, e.recipient, e.leads) for e in events if isinstance(e, RequestEvent)]
+        assert steps == [
+            ("sent", "NSS", "SFS", ()),
+            ("answered", "NSS", "SFS", ("who",)),
+            ("declined", "NSS", "SFS", ("who",)),
+        ]
+        answer = next(e for e in events if isinstance(e, RequestEvent) and e.step == "answered")
+        (decision,) = [
+            e
+            for e in events
+            if isinstance(e, DecisionEvent) and e.lead == "who" and e.recipient == "NSS" and e.at > answer.at
+        ]
+        assert decision.action == "withhold" and decision.rule.startswith("bilateral")
