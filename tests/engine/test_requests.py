@@ -335,3 +335,29 @@ class TestDeskRequest:
             if isinstance(e, DecisionEvent) and e.lead == "who" and e.recipient == "NSS" and e.at > answer.at
         ]
         assert decision.action == "withhold" and decision.rule.startswith("bilateral")
+
+
+class TestOnKafka:
+    @pytest.mark.kafka
+    async def test_requests_give_the_same_record_on_kafka(self, kafka_bootstrap: str) -> None:
+        """A run with requests answered (for information, and to act) is byte-identical on a real
+        Kafka broker and in memory."""
+        import uuid
+
+        from tearline.broker import kafka_transport
+        from tearline.run._clock import scoped_replay
+
+        ask = {
+            "id": "ask-north", "at": iso(START_T + 2 * DAY), "sender": "SPOL", "recipient": "NPOL",
+            "about": [{"kind": "person", "value": "Omar Test"}], "what": "Southland asks about Omar Test",
+        }  # fmt: skip
+        config = RunConfig(
+            scenario=two_countries(answers={"chance": 1.0, "delay": "2h"}, requests=[ask]),
+            policy="fusion-centre",
+            seed=1,
+        )
+        memory = await replay(config)
+        assert {e.step for e in of(memory.events, RequestEvent)} == {"sent", "answered"}
+        async with kafka_transport(kafka_bootstrap) as kafka:
+            real = await scoped_replay(config, kafka, namespace=f"test-{uuid.uuid4().hex[:10]}")
+        assert real.record == memory.record
