@@ -34,6 +34,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
@@ -151,6 +152,8 @@ class KafkaTransport(Transport):
         self._floor: dict[str, tuple[int, ...]] = {}
         self._ends: dict[tuple[str, int], int] = {}
         self._stale_producer = False
+        self._unsettled: list[_Sent] = []
+        self._unqueued = False
         self.sole_producer = False
         """Set when every record a run's services read is published through this transport (a
         run in one process): consumers then compute their lag from the offsets it published,
@@ -419,9 +422,34 @@ class KafkaTransport(Transport):
                 ) from exc
 
         meta = await self._patiently(f"publish to {topic}", send)
-        key_ = (topic, meta.partition)
-        self._ends[key_] = max(self._ends.get(key_, 0), meta.offset + 1)
+        self._stored(topic, meta.partition, meta.offset)
         return meta.partition, meta.offset
+
+    def _stored(self, topic: str, partition: int, offset: int) -> None:
+        key = (topic, partition)
+        self._ends[key] = max(self._ends.get(key, 0), offset + 1)
+
+    async def send(
+        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+    ) -> None:
+        """Hand the record to the producer and return: :meth:`flush` awaits its acknowledgement.
+
+        The producer batches what is sent between two flushes (``linger_ms`` 0: a batch leaves as
+        soon as the previous one to the same broker is answered), so a step's output costs one
+        round trip, not one per record. After a failure the records from the first one that was
+        not stored on are published again one by one, patiently (receivers drop repeats).
+        """
+        self._ready()
+        if topic not in self._known:
+            await self._describe([topic])
+        future: asyncio.Future[Any] | None = None
+        if not self._stale_producer and not self._unqueued:
+            producer, _ = self._ready()
+            with contextlib.suppress(KafkaError):  # not even queued: published again at the flush
+                future = await producer.send(topic, value, key=key, headers=list(headers))
+        # Once one record could not be queued, later ones wait for the flush too (order).
+        self._unqueued = self._unqueued or future is None
+        self._unsettled.append(_Sent(topic, value, key, headers, future))
 
     async def _renew_producer(self) -> None:
         """Replace a producer whose sequence the broker lost (fails, to be retried, while it is down)."""
@@ -442,6 +470,29 @@ class KafkaTransport(Transport):
         return self._ends.get((topic, partition))
 
     async def flush(self) -> None:
+        """Wait for every record sent since the last flush; publish again those that failed."""
+        self._ready()
+        unsettled, self._unsettled, self._unqueued = self._unsettled, [], False
+        for i, sent in enumerate(unsettled):
+            if sent.future is not None:
+                try:
+                    meta = await sent.future
+                except (KafkaError, TimeoutError, OSError) as exc:
+                    error = transport_error(exc, f"publish to {sent.topic}", self.credentials.principal)
+                    if isinstance(exc, _LOST_SEQUENCE):
+                        self._stale_producer = True
+                    elif not error.retriable:
+                        await _settle_quietly(unsettled[i + 1 :])
+                        raise error from exc
+                else:
+                    self._stored(sent.topic, meta.partition, meta.offset)
+                    continue
+            # Not stored: let the rest settle, then publish it and every later record again, in
+            # order and patiently (a later record may now be there twice; receivers drop repeats).
+            await _settle_quietly(unsettled[i + 1 :])
+            for again in unsettled[i:]:
+                await self.publish(again.topic, again.value, key=again.key, headers=again.headers)
+            break
         producer, _ = self._ready()
         await self._patiently("flush", producer.flush)
 
@@ -454,6 +505,22 @@ class KafkaTransport(Transport):
         await consumer._start(self._common(), self._assignment_timeout)
         self._consumers.add(consumer)
         return consumer
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A record handed to the producer and not yet known to be stored."""
+
+    topic: str
+    value: bytes
+    key: bytes | None
+    headers: Headers
+    future: asyncio.Future[Any] | None
+    """The producer's acknowledgement; None if it could not even be queued."""
+
+
+async def _settle_quietly(sent: Sequence[_Sent]) -> None:
+    await asyncio.gather(*(s.future for s in sent if s.future is not None), return_exceptions=True)
 
 
 class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -489,6 +556,8 @@ class KafkaConsumer(Consumer):
         self._dirty = False
         self._pending: asyncio.Future[None] | None = None
         self._pending_offsets: dict[TopicPartition, int] = {}
+        self._owed: dict[TopicPartition, int] = {}
+        """Positions a commit was asked for while the previous one was still in flight."""
         self._closed = False
 
     async def _start(self, common: dict[str, Any], timeout: float) -> None:
@@ -572,21 +641,29 @@ class KafkaConsumer(Consumer):
     async def commit(self) -> None:
         """Commit the positions reached so far, if anything was read since the last commit.
 
-        The commit is pipelined: it is sent now, in order after the previous one, and awaited by
-        the next :meth:`commit` or by :meth:`close` (whose errors it raises). A broker's group
-        coordinator batches offset writes for a few ms (``group.coordinator.append.linger.ms``);
-        not waiting for that on every step keeps it off the run's critical path. Nothing relies on
-        a commit having landed before the next step: a restarted service rebuilds from the run's
-        start, and a new member of the group only joins after this one closed.
+        Commits are pipelined and batched: one is sent now unless the previous one is still in
+        flight, in which case the positions are committed by a later call (or by :meth:`close`,
+        which waits for the last commit and raises its errors). A broker's group coordinator
+        batches offset writes for a few ms (``group.coordinator.append.linger.ms``); not waiting
+        for that on every step keeps it off the run's critical path, and while one commit is in
+        flight several steps share the next. Nothing relies on a commit having landed before the
+        next step: a restarted service rebuilds from the run's start, and a new member of the
+        group only joins after this one closed.
         """
         consumer = self._live()
+        if self._dirty:
+            # The positions asked for now (a later call's replace them).
+            self._owed = {tp: await consumer.position(tp) for tp in self._partitions()}
+            self._dirty = False
+        if self._pending is not None and not self._pending.done():
+            return  # owed: a later commit (or close) sends these positions
         await self._settle()
-        if not self._dirty:
-            return  # nothing read since the last commit: spare the round trip
-        offsets = {tp: await consumer.position(tp) for tp in self._partitions()}
-        self._dirty = False
+        await self._send_owed()
+
+    async def _send_owed(self) -> None:
+        offsets, self._owed = self._owed, {}
         if offsets:
-            self._pending = asyncio.ensure_future(consumer.commit(offsets))
+            self._pending = asyncio.ensure_future(self._live().commit(offsets))
             self._pending_offsets = offsets
 
     async def _settle(self) -> None:
@@ -646,6 +723,9 @@ class KafkaConsumer(Consumer):
             return
         try:
             await self._settle()
+            if self._owed and not self._transport._closed:
+                await self._send_owed()  # what a batched commit left for later
+                await self._settle()
         finally:
             self._closed = True
             self._transport._consumers.discard(self)

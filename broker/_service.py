@@ -135,8 +135,14 @@ class Service:
         return self._seq
 
     # -- the loop --------------------------------------------------------------------------
-    async def step(self, until: SimTime) -> SimTime | None:
-        """Run everything due before ``until``; publish what it produced; return the next due time."""
+    async def step(self, until: SimTime, *, settle: bool = True) -> SimTime | None:
+        """Run everything due before ``until``; publish what it produced; return the next due time.
+
+        With ``settle`` (a service on its own) the step ends once its output is stored and its
+        input committed. Without, it ends once its output is sent: a caller stepping several
+        services on one transport then awaits the acknowledgements once for all, with
+        :meth:`settle`, before anything reads what they sent.
+        """
         await self._read()
         while self._queue and self._queue[0].at < until:
             due = heapq.heappop(self._queue)
@@ -153,11 +159,17 @@ class Service:
                     self.proof = None
             elif due.callback is not None:
                 due.callback()
-        sent_at = await self._flush(until)
-        if self._consumer is not None:
-            await self._consumer.commit()
+        sent_at = await self._flush(until, ordered=settle)
+        if settle:
+            await self.settle()
         nexts = [t for t in (sent_at, self._queue[0].at if self._queue else None) if t is not None]
         return min(nexts) if nexts else None
+
+    async def settle(self) -> None:
+        """Wait until everything sent is stored, then commit the input read (pipelined)."""
+        await self.transport.flush()
+        if self._consumer is not None:
+            await self._consumer.commit()
 
     async def _read(self) -> None:
         if self._consumer is None:
@@ -220,20 +232,39 @@ class Service:
         env = envelope(kind, run=self.run, sender=self.name, seq=seq, at=at, body=body)
         self._outgoing.append(Outgoing(topic, key.encode(), env))
 
-    async def _flush(self, until: SimTime) -> SimTime | None:
-        """Publish what this step produced; return the earliest time any of it is due after ``until``
-        (the world's observations are due inside the window and are read in it)."""
+    async def _flush(self, until: SimTime, *, ordered: bool) -> SimTime | None:
+        """Send what this step produced; return the earliest time any of it is due after ``until``
+        (the world's observations are due inside the window and are read in it).
+
+        Messages to other services go first, the step's record events after them. ``ordered``
+        waits for the messages to be stored before the record is sent (the transport keeps order
+        only within a partition): then, whatever part of a step a crash leaves on the log, the
+        highest sequence a service has on the audit topic means that everything it sent up to
+        there is stored, which is what a restart relies on (``suppress_through``).
+        """
         earliest: SimTime | None = None
         out, self._outgoing = self._outgoing, []
+        record: list[Outgoing] = []
+        messages = 0
         for o in out:
             if o.envelope.seq <= self._suppress_through:
                 continue  # already on the log before a restart
-            value, headers = seal(o.envelope, self.keys, to=self.topics.addressee(o.topic))
-            await self.transport.publish(o.topic, value, key=o.key, headers=headers)
-            if o.topic != self.topics.audit and o.envelope.at >= until:
+            if o.topic == self.topics.audit:
+                record.append(o)
+                continue
+            await self._send(o)
+            messages += 1
+            if o.envelope.at >= until:
                 earliest = o.envelope.at if earliest is None else min(earliest, o.envelope.at)
-        await self.transport.flush()
+        if ordered and messages and record:
+            await self.transport.flush()
+        for o in record:
+            await self._send(o)
         return earliest
+
+    async def _send(self, o: Outgoing) -> None:
+        value, headers = seal(o.envelope, self.keys, to=self.topics.addressee(o.topic))
+        await self.transport.send(o.topic, value, key=o.key, headers=headers)
 
     async def _dead(self, message_value: bytes, reason: str, code: str) -> None:
         self.rejected[code] += 1

@@ -135,8 +135,20 @@ class Transport(_Closing):
     async def subscribe(self, group: str, topics: Sequence[str]) -> Consumer:
         """Join ``group`` reading ``topics``; a new group starts at the earliest offsets (or the run's start)."""
 
+    async def send(
+        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+    ) -> None:
+        """Append to ``topic`` without waiting for the record to be stored (pipelined).
+
+        :meth:`flush` waits for every record sent so far and raises what could not be stored.
+        Records keep their order within a partition, not across partitions: a caller that needs
+        one record stored before another on a different partition flushes between them. A
+        transport that stores at once (in memory) simply publishes here.
+        """
+        await self.publish(topic, value, key=key, headers=headers)
+
     async def flush(self) -> None:
-        """Wait until everything published so far is stored."""
+        """Wait until everything published or sent so far is stored."""
 
     @abstractmethod
     async def end_offsets(self, topics: Sequence[str]) -> dict[str, tuple[int, ...]]:

@@ -107,9 +107,16 @@ class Driver:
         if t is None:
             raise RunError("the run is over: nothing is due before the horizon")
         until = t + self._run.scenario.transit
-        due = [await self.world.step(until)]
+        # Services of this process send without waiting for acknowledgements, which are awaited
+        # once per phase (a transport's flush waits for everything sent through it): the world's
+        # observations are stored before anyone reads them, the others' before the next window.
+        due = [await self.world.step(until, settle=False)]
+        await self.world.settle()
+        local = [p for p in self.others if isinstance(p, Service)]
         for p in self.others:
-            due.append(await p.step(until))
+            due.append(await (p.step(until, settle=False) if isinstance(p, Service) else p.step(until)))
+        for p in local:
+            await p.settle()
         self._log.debug("window", sim_time=iso(t))
         pending = [n for n in due if n is not None]
         self._next = min(pending) if pending else None

@@ -226,6 +226,31 @@ class TransportContract:
             assert [m.value for m in await drain(c)] == [b"again"]
             await c.close()
 
+    async def test_pipelined_sends_are_stored_in_order_by_the_flush(self, backend: Backend) -> None:
+        """Records sent without waiting are all readable after ``flush``, in send order per key,
+        with their headers, and a sole producer's consumers count them in their lag."""
+        async with backend.connect() as transport:
+            topic = unique("sent")
+            await transport.create_topics([TopicSpec(topic, 3)])
+            c = await transport.subscribe(unique("g"), [topic])
+            transport.sole_producer = True
+            sent = [(f"k{i % 5}".encode(), f"v{i}".encode()) for i in range(200)]
+            for key, value in sent:
+                await transport.send(topic, value, key=key, headers=(("n", value),))
+            await transport.flush()
+            assert await c.lag() == len(sent)
+            got = await drain(c)
+            by_key: dict[bytes | None, list[bytes]] = {}
+            for m in got:
+                assert m.partition == partition_for(m.key or b"", 3)
+                assert m.header("n") == m.value
+                by_key.setdefault(m.key, []).append(m.value)
+            expected: dict[bytes | None, list[bytes]] = {}
+            for key, value in sent:
+                expected.setdefault(key, []).append(value)
+            assert by_key == expected
+            await c.close()
+
     async def test_seek_to_beginning_rereads_with_headers(self, backend: Backend) -> None:
         async with backend.connect() as transport:
             topic = unique("seek")
