@@ -23,7 +23,7 @@ from tearline.model import (
     Scenario,
     forward,
 )
-from tearline.policies import Ledger, Policy, PolicyContext, Route
+from tearline.policies import CachedPolicy, Ledger, Policy, PolicyContext, Route
 
 from ._clearance import clearance_floor
 from ._envelope import Envelope, Rejected
@@ -46,6 +46,7 @@ class Gateway(Service):
         inputs = tuple(settings.topics.outbox(a) for a in sorted(agencies))
         super().__init__(GATEWAY, settings, inputs=inputs)
         self.policy = policy
+        self._decider = CachedPolicy(policy)
         self.scenario = scenario
         self.agencies = dict(agencies)
         self.seed = seed
@@ -82,6 +83,7 @@ class Gateway(Service):
         """Decide by another policy from ``at`` on (a facilitator's "what if they shared now?")."""
         self.now = max(self.now, at)
         self.policy = policy
+        self._decider = CachedPolicy(policy)
         self.record(PolicyEvent, policy=name, previous=previous)
 
     def _share(self, lead: Lead, sender: str, recipient: str) -> None:
@@ -201,7 +203,7 @@ class Gateway(Service):
         """Decide one lead for one recipient and carry it out; the decision (after the clearance
         floor), or None while the originator's consent is awaited."""
         route = Route(self.agencies[sender], self.agencies[recipient])
-        decision = self.policy.decide(lead, route, self._context())
+        decision = self._decider.decide(lead, route, self._context())
         if decision.action == "consult":
             originator = decision.consult
             if answered or originator is None or originator not in self.agencies:

@@ -7,6 +7,7 @@ the members a spec names); ``docs/policies.md`` states every rule's semantics.
 """
 
 from ._base import BasePolicy, Ledger, Policy, PolicyContext, Route
+from ._cache import CachedPolicy
 from ._compose import ALGORITHMS, Composite, combine
 from ._lint import LintReport
 from ._override import Overridden, with_overrides
@@ -34,6 +35,7 @@ __all__ = [
     "COMBINATORS",
     "ENTRY_POINT_GROUP",
     "BasePolicy",
+    "CachedPolicy",
     "Composite",
     "Ledger",
     "LintReport",

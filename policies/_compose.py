@@ -24,13 +24,14 @@ its ``reason`` adds which algorithm chose it and why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Literal, TypedDict
 
 from tearline.model import Decision, Lead, PolicyError, Scenario, combine_transforms
 
 from . import _options as opt
 from ._base import BasePolicy, Policy, PolicyContext, Route
+from ._cache import CachedPolicy, KeyOf
 
 Algorithm = Literal["deny-overrides", "permit-overrides", "first-applicable"]
 ALGORITHMS: tuple[Algorithm, ...] = ("deny-overrides", "permit-overrides", "first-applicable")
@@ -162,13 +163,22 @@ class Composite(BasePolicy):
         self.summary = summary or f"{algorithm} of {', '.join(self.labels)}"
         self.default = default
         self.delays = delays
+        # Members that declare what they read are asked once per distinct question.
+        self._deciders: tuple[CachedPolicy, ...] = tuple(CachedPolicy(m) for m in self.members)
+        keys = [getattr(m, "cache_key", None) for m in self.members]
+        self._member_keys: tuple[KeyOf, ...] = tuple(k for k in keys if k is not None)
+        self.cache_key: KeyOf | None = self._key if len(self._member_keys) == len(keys) else None
 
     def enables(self, scenario: Scenario) -> frozenset[str]:
         return frozenset().union(*(m.enables(scenario) for m in self.members))
 
+    def _key(self, lead: Lead, route: Route) -> tuple[Hashable, ...]:
+        """Every member declares what it reads: the composite reads what they read together."""
+        return tuple(k(lead, route) for k in self._member_keys)
+
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         verdicts = [
-            (label, m.decide(lead, route, ctx)) for label, m in zip(self.labels, self.members, strict=True)
+            (label, m.decide(lead, route, ctx)) for label, m in zip(self.labels, self._deciders, strict=True)
         ]
         return combine(self.algorithm, verdicts, name=self.name, default=self.default, delays=self.delays)
 
@@ -234,6 +244,8 @@ class Only(BasePolicy):
     def __init__(self, policy: Policy, effect: opt.Default) -> None:
         self.policy = policy
         self.effect = effect
+        self.cache_key: KeyOf | None = getattr(policy, "cache_key", None)
+        """Its verdict follows the member's: it reads what the member reads."""
         self.name = policy.name
         self.summary = f"{policy.summary} (its {effect} verdicts only)"
 

@@ -32,6 +32,10 @@ class FusionCentre(BasePolicy):
     def enables(self, scenario: Scenario) -> frozenset[str]:
         return frozenset(m for c in self._centres(scenario) for m in c.members)
 
+    def cache_key(self, lead: Lead, route: Route) -> tuple[str, str]:
+        """It reads the route only (and the scenario's centres, fixed for a run)."""
+        return route.sender.id, route.recipient.id
+
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         s, r = route.sender.id, route.recipient.id
         shared = [c for c in self._centres(ctx.scenario) if s in c.members and r in c.members]

@@ -16,5 +16,9 @@ class Siloed(BasePolicy):
     name = "siloed"
     summary = "Nothing crosses an agency boundary: every agency works alone."
 
+    def cache_key(self, lead: Lead, route: Route) -> tuple[str, str]:
+        """It reads the route only."""
+        return route.sender.id, route.recipient.id
+
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         return Decision.withhold("siloed", f"{route.sender.id} shares nothing with {route.recipient.id}")
