@@ -92,9 +92,22 @@ def _parse_duration(value: Any) -> int:
     raise ValueError(f"{value!r} is not a duration; write it like 6h, 30m, 2d or PT6H")
 
 
+_ISO: dict[SimTime, str] = {}
+_ISO_KEPT = 1 << 16
+"""How many rendered times :func:`iso` keeps (a run meets a few thousand distinct ones)."""
+
+
 def iso(t: SimTime) -> str:
-    """Render sim time canonically as UTC: ``2008-11-26T15:00:00Z``."""
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Render sim time canonically as UTC: ``2008-11-26T15:00:00Z``.
+
+    The one formatter of sim time. Every record event is written with its times in this form,
+    and a run writes the same few thousand times over and over, so each rendering is kept."""
+    text = _ISO.get(t)
+    if text is None:
+        if len(_ISO) >= _ISO_KEPT:
+            _ISO.clear()
+        text = _ISO[t] = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text
 
 
 def parse_offset(value: str) -> int:
