@@ -15,7 +15,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -56,6 +56,10 @@ SENDER_HEADER = "tearline-sender"
 """The header naming the sender, so a reader can skip other senders' records without parsing them."""
 TO_HEADER = "tearline-to"
 """The header naming the recipient a sealed value is encrypted to."""
+DIGEST_HEADER = "tearline-digest"
+"""On a message handed over in one process: the SHA-256 its sender signed (see :func:`hand_over`)."""
+PROVED: frozenset[str] = frozenset({"lead", "share"})
+"""The kinds whose sender's signature travels on, as the provenance of the copies released."""
 MAX_MESSAGE_BYTES = 256 * 1024
 """A message larger than this is refused before it is parsed (a lead is about 1 kB)."""
 EXCERPT_BYTES = 1024
@@ -156,6 +160,8 @@ _BY_KIND: dict[str, type[_Envelope]] = {
     "request-answer": RequestAnswerEnvelope,
 }
 
+_KINDS = frozenset(_BY_KIND.values())
+
 
 def envelope(kind: Kind, *, run: str, sender: str, seq: int, at: int, body: Model) -> Envelope:
     return _BY_KIND[kind](run=run, sender=sender, seq=seq, at=at, body=body)  # type: ignore[call-arg,return-value]
@@ -197,6 +203,21 @@ def seal(envelope: Envelope, keys: Keystore, *, to: str | None = None) -> tuple[
     return value, (*signed(value, keys, envelope.sender), *headers)
 
 
+def hand_over(envelope: Envelope, keys: Keystore) -> Headers:
+    """The headers of an envelope handed over as an object inside one process (no JSON, no
+    signature: nothing leaves the process). A kind in :data:`PROVED` is still signed, over its
+    JSON's SHA-256 as on the wire, because that signature travels on as provenance."""
+    if envelope.kind not in PROVED:
+        return ()
+    sender = envelope.sender
+    digest = hashlib.sha256(envelope.model_dump_json(by_alias=True).encode()).digest()
+    return (
+        (SIG_HEADER, keys.sign_digest(sender, digest)),
+        (SENDER_HEADER, sender.encode()),
+        (DIGEST_HEADER, digest),
+    )
+
+
 def open_envelope(
     message: Message, keys: Keystore, run: str, senders: frozenset[str], *, me: str | None = None
 ) -> Envelope:
@@ -208,8 +229,10 @@ def open_envelope(
 
 def open_proved(
     message: Message, keys: Keystore, run: str, senders: frozenset[str], *, me: str | None = None
-) -> tuple[Envelope, Proof]:
+) -> tuple[Envelope, Proof | None]:
     """:func:`open_envelope`, with the sender's signature kept as proof."""
+    if message.item is not None:
+        return _open_local(message, keys, run, senders)
     value = message.value
     if len(value) > MAX_MESSAGE_BYTES:
         raise Rejected(f"oversized: {len(value)} bytes (the limit is {MAX_MESSAGE_BYTES})", "oversized")
@@ -259,6 +282,33 @@ def open_proved(
     if env.run != run:
         raise Rejected(f"envelope for another run ({env.run!r}, this run is {run!r})", "other-run")
     return env, Proof(digest, sig)
+
+
+def _open_local(
+    message: Message, keys: Keystore, run: str, senders: frozenset[str]
+) -> tuple[Envelope, Proof | None]:
+    """A message handed over as an object in this process: the same run, a known sender, and the
+    sender's proof where its kind carries one. Between processes (a sealed keystore) only bytes
+    are taken."""
+    env = cast("Envelope", message.item)
+    if keys.sealed:
+        raise Rejected("not sealed: an object cannot cross a process boundary", "not-sealed")
+    if type(env) not in _KINDS:
+        raise Rejected(f"malformed message: not an envelope ({type(env).__name__})", "malformed")
+    if env.sender not in senders:
+        raise Rejected(f"unknown sender {env.sender!r}", "unknown-sender")
+    if env.run != run:
+        raise Rejected(f"envelope for another run ({env.run!r}, this run is {run!r})", "other-run")
+    proof = None
+    if not message.headers:
+        return env, proof
+    sig = message.header(SIG_HEADER)
+    digest = message.header(DIGEST_HEADER)
+    if sig is not None and digest is not None:
+        if not keys.verify_digest(env.sender, digest, sig):
+            raise Rejected(f"forged: signature does not match sender {env.sender!r}", "forged")
+        proof = Proof(digest, sig)
+    return env, proof
 
 
 def _malformed(exc: ValidationError) -> Rejected:

@@ -30,13 +30,19 @@ class MemoryTransport(Transport):
     """
 
     name = "memory"
+    local = True
 
     def __init__(self) -> None:
         self._logs: dict[str, list[list[Message]]] = {}
         self._floor: dict[str, tuple[int, ...]] = {}
         self._groups: dict[str, _Group] = {}
         self._round_robin: dict[str, itertools.cycle[int]] = {}
-        self._published = asyncio.Event()
+        self._published: asyncio.Event | None = None
+        """Set on the next publish; made only when a poll waits for one."""
+        self._partition: dict[tuple[str, bytes], int] = {}
+        """The partition of each (topic, key) published so far: murmur2 once per key."""
+        self._readers: dict[TopicPartition, list[MemoryConsumer]] = {}
+        """Who reads each partition now (kept by :func:`_rebalance`), to tell them of new records."""
         self._closed = False
 
     async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
@@ -73,14 +79,38 @@ class MemoryTransport(Transport):
     async def publish(
         self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
     ) -> tuple[int, int]:
+        return self._append(topic, key, bytes(value), tuple(headers), None)
+
+    def publish_local(
+        self, topic: str, item: object, *, key: bytes | None = None, headers: Headers = ()
+    ) -> tuple[int, int]:
+        return self._append(topic, key, b"", headers, item)
+
+    def _append(
+        self, topic: str, key: bytes | None, value: bytes, headers: Headers, item: object
+    ) -> tuple[int, int]:
         self._check_open()
         log = self._log(topic)
-        partition = partition_for(key, len(log)) if key is not None else next(self._round_robin[topic])
+        if key is None:
+            partition = next(self._round_robin[topic])
+        else:
+            partition = self._partition.get((topic, key), -1)
+            if partition < 0:
+                partition = self._partition[(topic, key)] = partition_for(key, len(log))
         records = log[partition]
-        records.append(Message(topic, partition, len(records), key, bytes(value), tuple(headers)))
-        self._published.set()
-        self._published = asyncio.Event()
-        return partition, len(records) - 1
+        offset = len(records)
+        records.append(Message(topic, partition, offset, key, value, headers, item))
+        for reader in self._readers.get((topic, partition), ()):
+            reader._news = True
+        if self._published is not None:
+            self._published.set()
+            self._published = None
+        return partition, offset
+
+    def _wait_for_publish(self) -> asyncio.Event:
+        if self._published is None:
+            self._published = asyncio.Event()
+        return self._published
 
     async def subscribe(self, group: str, topics: Sequence[str]) -> MemoryConsumer:
         self._check_open()
@@ -93,6 +123,14 @@ class MemoryTransport(Transport):
         g.members.append(consumer)
         _rebalance(g)
         return consumer
+
+    def _watch(self) -> None:
+        """Note who reads each partition (after any change of a group's members)."""
+        self._readers = {}
+        for group in self._groups.values():
+            for member in group.members:
+                for tp in member._assigned:
+                    self._readers.setdefault(tp, []).append(member)
 
     def end_offset(self, tp: TopicPartition) -> int:
         return len(self._logs[tp[0]][tp[1]])
@@ -109,6 +147,7 @@ def _rebalance(group: _Group) -> None:
     """Kafka's range assignor: per topic, contiguous partition ranges over sorted members."""
     for member in group.members:
         member._assigned = []
+    transport = next((m._transport for m in group.members), None)
     topics = sorted({t for m in group.members for t in m._topics})
     for topic in topics:
         members = sorted((m for m in group.members if topic in m._topics), key=lambda m: m._id)
@@ -120,9 +159,13 @@ def _rebalance(group: _Group) -> None:
             m._assigned.extend((topic, p) for p in range(start, start + count))
             start += count
     for member in group.members:  # eager protocol, as aiokafka: restart from committed offsets
+        member._assigned.sort()
         member._positions = {
             tp: max(group.committed.get(tp, 0), member._start(tp)) for tp in member._assigned
         }
+        member._news = True
+    if transport is not None:
+        transport._watch()
 
 
 _ids = itertools.count()
@@ -144,7 +187,10 @@ class MemoryConsumer(Consumer):
         self._floor = floor
         self._id = next(_ids)
         self._assigned: list[TopicPartition] = []
+        """Sorted (by :func:`_rebalance`)."""
         self._positions: dict[TopicPartition, int] = {}
+        self._news = True
+        """Whether a record may have arrived since the last poll took everything."""
         self._closed = False
 
     async def poll(self, timeout: float = 0.0, max_records: int | None = None) -> list[Message]:
@@ -152,7 +198,7 @@ class MemoryConsumer(Consumer):
         out = self._take(max_records)
         if not out and timeout > 0:
             try:
-                await asyncio.wait_for(self._transport._published.wait(), timeout)
+                await asyncio.wait_for(self._transport._wait_for_publish().wait(), timeout)
             except TimeoutError:
                 return []
             out = self._take(max_records)
@@ -160,16 +206,26 @@ class MemoryConsumer(Consumer):
 
     def _take(self, max_records: int | None) -> list[Message]:
         out: list[Message] = []
-        for tp in sorted(self._assigned):
-            log = self._transport._logs[tp[0]][tp[1]]
-            pos = self._positions[tp]
+        if not self._news:
+            return out
+        logs = self._transport._logs
+        positions = self._positions
+        for tp in self._assigned:
+            log = logs[tp[0]][tp[1]]
+            pos = positions[tp]
+            if pos >= len(log):
+                continue
             room = None if max_records is None else max_records - len(out)
             if room is not None and room <= 0:
-                break
+                return out  # more may be left: _news stays set
             chunk = log[pos:] if room is None else log[pos : pos + room]
             out.extend(chunk)
-            self._positions[tp] = pos + len(chunk)
+            positions[tp] = pos + len(chunk)
+        self._news = any(positions[tp] < len(logs[tp[0]][tp[1]]) for tp in self._assigned)
         return out
+
+    def may_have_records(self) -> bool:
+        return self._news
 
     async def commit(self) -> None:
         self._check_open()
@@ -177,15 +233,19 @@ class MemoryConsumer(Consumer):
 
     async def lag(self) -> int:
         self._check_open()
-        return sum(self._transport.end_offset(tp) - pos for tp, pos in self._positions.items())
+        if not self._news:
+            return 0
+        logs = self._transport._logs
+        return sum(len(logs[tp[0]][tp[1]]) - pos for tp, pos in self._positions.items())
 
     async def seek_to_beginning(self) -> None:
         self._check_open()
         self._positions = {tp: self._start(tp) for tp in self._positions}
+        self._news = True
 
     def assignment(self) -> tuple[TopicPartition, ...]:
         self._check_open()
-        return tuple(sorted(self._assigned))
+        return tuple(self._assigned)
 
     def _start(self, tp: TopicPartition) -> int:
         """The first offset this member may read: the run's start (0 if not scoped)."""
@@ -198,6 +258,7 @@ class MemoryConsumer(Consumer):
         self._closed = True
         self._group.members.remove(self)
         _rebalance(self._group)
+        self._transport._watch()
 
     def _check_open(self) -> None:
         if self._closed:

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from tearline.model import Event, Model, RunError, SimTime, iso
 
-from ._envelope import Envelope, Kind, Proof, Rejected, dead_letter, envelope, open_proved, seal
+from ._envelope import Envelope, Kind, Proof, Rejected, dead_letter, envelope, hand_over, open_proved, seal
 from ._keys import Keystore
 from ._topics import Topics
 from ._transport import Consumer, Transport, drain
@@ -32,16 +32,10 @@ from ._transport import Consumer, Transport, drain
 MESSAGE, TIMER = 0, 1
 
 
-@dataclass(order=True)
-class _Due:
-    at: SimTime
-    priority: int
-    sender: str
-    seq: int
-    tie: int
-    envelope: Envelope | None = field(compare=False, default=None)
-    proof: Proof | None = field(compare=False, default=None)
-    callback: Callable[[], None] | None = field(compare=False, default=None)
+_Due = tuple[SimTime, int, str, int, "Envelope | Callable[[], None]", "Proof | None"]
+"""(time, priority, sender, sequence, what, proof): a queued message or timer. The first four are
+unique (a sender's sequence numbers are; timers number themselves), so tuples compare on those
+alone, in the order the module's docstring gives."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ class ServiceSettings:
     """Bound to every log line (scenario, seed, policy)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outgoing:
     topic: str
     key: bytes
@@ -94,6 +88,13 @@ class Service:
         self.proof: Proof | None = None
         """The sender's signature on the message being handled."""
         self._outgoing: list[Outgoing] = []
+        self._audit = settings.topics.audit
+        self._name_key = name.encode()
+        self._addressee: dict[str, str | None] = {}
+        self._local = self.transport.local and not self.keys.sealed
+        """Hand envelopes over as objects: every reader is in this process (see :mod:`._envelope`)."""
+        self._unread = False
+        """Input read since the last commit."""
         self._seq = 0
         self._suppress_through = settings.suppress_through
         self.rejected: Counter[str] = Counter()
@@ -123,7 +124,17 @@ class Service:
 
     def first_due(self) -> SimTime | None:
         """The earliest timer already scheduled (before any step)."""
-        return self._queue[0].at if self._queue else None
+        return self._queue[0][0] if self._queue else None
+
+    def has_work(self, until: SimTime) -> bool:
+        """Whether :meth:`step` to ``until`` would do anything: something due before it, something
+        not yet sent, or input that may be waiting. A service without work need not be stepped:
+        it would read nothing, run nothing, send nothing, and return :meth:`first_due`."""
+        return bool(
+            (self._queue and self._queue[0][0] < until)
+            or self._outgoing
+            or (self._consumer is not None and self._consumer.may_have_records())
+        )
 
     @property
     def dead_letters(self) -> int:
@@ -144,37 +155,44 @@ class Service:
         :meth:`settle`, before anything reads what they sent.
         """
         await self._read()
-        while self._queue and self._queue[0].at < until:
-            due = heapq.heappop(self._queue)
-            self.now = due.at
-            if due.envelope is not None:
-                self.proof = due.proof
-                try:
-                    self.handle(due.envelope)
-                except (ValidationError, Rejected) as exc:
-                    reason = exc.reason if isinstance(exc, Rejected) else _first_error(exc)
-                    code = exc.code if isinstance(exc, Rejected) else "malformed"
-                    await self._dead_body(due.envelope, reason, code)
-                finally:
-                    self.proof = None
-            elif due.callback is not None:
-                due.callback()
+        queue = self._queue
+        while queue and queue[0][0] < until:
+            at, priority, _, _, what, proof = heapq.heappop(queue)
+            self.now = at
+            if priority == TIMER:
+                what()  # type: ignore[operator]
+                continue
+            env: Envelope = what  # type: ignore[assignment]
+            self.proof = proof
+            try:
+                self.handle(env)
+            except (ValidationError, Rejected) as exc:
+                reason = exc.reason if isinstance(exc, Rejected) else _first_error(exc)
+                code = exc.code if isinstance(exc, Rejected) else "malformed"
+                await self._dead_body(env, reason, code)
+            finally:
+                self.proof = None
         sent_at = await self._flush(until, ordered=settle)
         if settle:
             await self.settle()
-        nexts = [t for t in (sent_at, self._queue[0].at if self._queue else None) if t is not None]
-        return min(nexts) if nexts else None
+        head = queue[0][0] if queue else None
+        if sent_at is None or (head is not None and head < sent_at):
+            return head
+        return sent_at
 
     async def settle(self) -> None:
         """Wait until everything sent is stored, then commit the input read (pipelined)."""
         await self.transport.flush()
-        if self._consumer is not None:
+        if self._consumer is not None and self._unread:
             await self._consumer.commit()
+            self._unread = False
 
     async def _read(self) -> None:
-        if self._consumer is None:
+        if self._consumer is None or not self._consumer.may_have_records():
             return
-        for message in await drain(self._consumer):
+        messages = await drain(self._consumer)
+        self._unread = self._unread or bool(messages)
+        for message in messages:
             try:
                 env, proof = open_proved(message, self.keys, self.run, self._senders, me=self.name)
             except Rejected as exc:
@@ -198,9 +216,7 @@ class Service:
                 reason = "takes effect before this service's clock"
                 await self._dead(dead_letter(message, reason, self.name), reason, "late")
                 continue
-            heapq.heappush(
-                self._queue, _Due(env.at, MESSAGE, env.sender, env.seq, 0, envelope=env, proof=proof)
-            )
+            heapq.heappush(self._queue, (env.at, MESSAGE, env.sender, env.seq, env, proof))
 
     def handle(self, envelope: Envelope) -> None:
         """Act on one message at ``self.now``. Raise ValidationError/Rejected to dead-letter it."""
@@ -211,7 +227,7 @@ class Service:
         """Run ``callback`` at sim time ``when`` (same-time timers run in the order scheduled)."""
         if when < self.now:
             raise RunError(f"{self.name}: cannot schedule in the past ({iso(when)} < {iso(self.now)})")
-        heapq.heappush(self._queue, _Due(when, TIMER, "", next(self._ties), 0, callback=callback))
+        heapq.heappush(self._queue, (when, TIMER, "", next(self._ties), callback, None))
 
     def send(self, topic: str, kind: Kind, body: Model, *, key: str, at: SimTime | None = None) -> None:
         """Queue a message for another service; it takes effect no sooner than ``now + transit``."""
@@ -222,7 +238,8 @@ class Service:
         """Add an event to the run record (the audit topic), stamped now, by this service."""
         self._seq += 1
         event = event_type(at=self.now, by=self.name, seq=self._seq, **fields)
-        self._queue_out(self.topics.audit, "event", event, key=self.name, at=self.now, seq=self._seq)
+        env = envelope("event", run=self.run, sender=self.name, seq=self._seq, at=self.now, body=event)
+        self._outgoing.append(Outgoing(self._audit, self._name_key, env))
 
     def _emit(self, topic: str, kind: Kind, body: Model, *, key: str, at: SimTime) -> None:
         self._seq += 1
@@ -244,12 +261,14 @@ class Service:
         """
         earliest: SimTime | None = None
         out, self._outgoing = self._outgoing, []
+        if not out:
+            return None
         record: list[Outgoing] = []
         messages = 0
         for o in out:
             if o.envelope.seq <= self._suppress_through:
                 continue  # already on the log before a restart
-            if o.topic == self.topics.audit:
+            if o.topic == self._audit:
                 record.append(o)
                 continue
             await self._send(o)
@@ -263,8 +282,18 @@ class Service:
         return earliest
 
     async def _send(self, o: Outgoing) -> None:
-        value, headers = seal(o.envelope, self.keys, to=self.topics.addressee(o.topic))
+        if self._local:
+            self.transport.publish_local(
+                o.topic, o.envelope, key=o.key, headers=hand_over(o.envelope, self.keys)
+            )
+            return
+        value, headers = seal(o.envelope, self.keys, to=self._addressee_of(o.topic))
         await self.transport.send(o.topic, value, key=o.key, headers=headers)
+
+    def _addressee_of(self, topic: str) -> str | None:
+        if topic not in self._addressee:
+            self._addressee[topic] = self.topics.addressee(topic)
+        return self._addressee[topic]
 
     async def _dead(self, message_value: bytes, reason: str, code: str) -> None:
         self.rejected[code] += 1

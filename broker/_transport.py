@@ -16,6 +16,8 @@ from typing import ClassVar, Self
 
 from aiokafka.partitioner import murmur2
 
+from tearline.model import TransportError
+
 Headers = tuple[tuple[str, bytes], ...]
 
 TopicPartition = tuple[str, int]
@@ -34,6 +36,9 @@ class Message:
     key: bytes | None
     value: bytes
     headers: Headers = ()
+    item: object = None
+    """A message handed over inside one process (:meth:`Transport.publish_local`): the envelope
+    object itself, never serialised; ``value`` is then empty."""
 
     def header(self, name: str) -> bytes | None:
         for k, v in self.headers:
@@ -81,6 +86,11 @@ class Consumer(_Closing):
     async def lag(self) -> int:
         """How many records in the assigned partitions :meth:`poll` has not returned yet."""
 
+    def may_have_records(self) -> bool:
+        """False only when :meth:`poll` certainly has nothing to return now (a transport that cannot
+        tell without asking a server says True)."""
+        return True
+
     @abstractmethod
     async def seek_to_beginning(self) -> None:
         """Read the assigned partitions again from their first offset (the run's start, if scoped)."""
@@ -112,6 +122,10 @@ class Transport(_Closing):
     reaches may then count from what it published itself; records written by anyone else are still
     read, but no step waits for them."""
 
+    local: ClassVar[bool] = False
+    """Whether every reader is in this process. Then services hand envelopes over as objects
+    (:meth:`publish_local`): no JSON and no signature inside one process."""
+
     @property
     def address(self) -> str | None:
         """Where services in other processes reach the same topics (None: only in this process)."""
@@ -130,6 +144,12 @@ class Transport(_Closing):
         self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
     ) -> tuple[int, int]:
         """Append to ``topic``; the key picks the partition. Returns (partition, offset)."""
+
+    def publish_local(
+        self, topic: str, item: object, *, key: bytes | None = None, headers: Headers = ()
+    ) -> tuple[int, int]:
+        """Append an object for readers in this process (only where :attr:`local` is set)."""
+        raise TransportError(f"the {self.name} transport carries bytes only")
 
     @abstractmethod
     async def subscribe(self, group: str, topics: Sequence[str]) -> Consumer:
