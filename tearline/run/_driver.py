@@ -110,16 +110,23 @@ class Driver:
         # Services of this process send without waiting for acknowledgements, which are awaited
         # once per phase (a transport's flush waits for everything sent through it): the world's
         # observations are stored before anyone reads them, the others' before the next window.
-        due = [await self.world.step(until, settle=False)]
+        earliest = await self.world.step(until, settle=False)
         await self.world.settle()
-        local = [p for p in self.others if isinstance(p, Service)]
+        stepped: list[Service] = []
         for p in self.others:
-            due.append(await (p.step(until, settle=False) if isinstance(p, Service) else p.step(until)))
-        for p in local:
+            if not isinstance(p, Service):
+                n = await p.step(until)
+            elif p.has_work(until):
+                n = await p.step(until, settle=False)
+                stepped.append(p)
+            else:
+                n = p.first_due()  # nothing to read, run or send: stepping it would change nothing
+            if n is not None and (earliest is None or n < earliest):
+                earliest = n
+        for p in stepped:
             await p.settle()
         self._log.debug("window", sim_time=iso(t))
-        pending = [n for n in due if n is not None]
-        self._next = min(pending) if pending else None
+        self._next = earliest
         self.windows += 1
         return t
 
