@@ -276,7 +276,8 @@ class Run:
         """Judge the plots, canonicalise the record, summarise, seal the audit chain."""
         ordered = sorted(events, key=record_order)
         outcomes = judge(self.scenario, self.agencies, ordered, seq_base=0)
-        record = canonical([*ordered, *outcomes])
+        everything = sorted([*ordered, *outcomes], key=record_order)
+        record = canonical(everything, ordered=True)
         d = digest(record)
         summary = summarise(
             scenario=self.scenario,
@@ -297,7 +298,7 @@ class Run:
         audit = seal_audit(record, self.config.run_id, self.keys, signers)
         return RunResult(
             self.config,
-            tuple(sorted([*ordered, *outcomes], key=record_order)),
+            tuple(everything),
             record,
             d,
             summary,
