@@ -11,7 +11,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tearline.broker import MemoryTransport, Transport, partition_for
+from tearline.broker import MemoryTransport, TopicSpec, Transport, drain, partition_for
 
 from .contract import Backend, TransportContract
 
@@ -58,3 +58,46 @@ class TestPartitioner:
         """Memory places a keyed record where the Kafka transport's producer sends it."""
         every = list(range(partitions))
         assert partition_for(key, partitions) == DefaultPartitioner()(key, every, every)
+
+
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("publish"), st.sampled_from(["a", "b", "other"]), st.binary(max_size=3)),
+        st.tuples(st.just("poll"), st.integers(min_value=1, max_value=4)),
+        st.tuples(st.just("drain")),
+        st.tuples(st.just("seek")),
+    ),
+    max_size=40,
+)
+
+
+class TestNews:
+    @given(_OPS)
+    def test_a_consumer_that_says_it_has_nothing_has_read_everything(
+        self, ops: list[tuple[object, ...]]
+    ) -> None:
+        """Whenever ``may_have_records`` is False, the consumer has read every record its topics hold
+        (so a service that trusts it to skip a step never misses input)."""
+        import asyncio
+
+        async def go() -> None:
+            async with MemoryTransport() as transport:
+                await transport.create_topics([TopicSpec("a", 3), TopicSpec("b", 1), TopicSpec("other", 2)])
+                consumer = await transport.subscribe("g", ["a", "b"])
+                read = 0
+                for op in ops:
+                    if op[0] == "publish":
+                        await transport.publish(str(op[1]), b"v", key=bytes(op[2]))  # type: ignore[arg-type]
+                    elif op[0] == "poll":
+                        read += len(await consumer.poll(max_records=int(op[1])))  # type: ignore[call-overload]
+                    elif op[0] == "drain":
+                        read += len(await drain(consumer))
+                    else:
+                        await consumer.seek_to_beginning()
+                        read = 0
+                    held = sum(sum(o) for o in (await transport.end_offsets(["a", "b"])).values())
+                    if not consumer.may_have_records():
+                        assert read == held
+                        assert await consumer.lag() == 0
+
+        asyncio.run(go())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -201,3 +202,26 @@ class TestClock:
 
         ran = asyncio.run(go())
         assert ran == sorted(((t, i) for i, t in enumerate(times)))
+
+
+class TestIdleServices:
+    async def test_skipping_idle_services_changes_no_byte_and_saves_steps(
+        self, teaching: Scenario, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The driver steps only services with something due, unsent or to read; stepping every
+        service in every window gives the same record, with more steps."""
+        config = RunConfig(scenario=teaching, policy="fusion-centre", seed=1)
+        steps = {"n": 0}
+        original = Service.step
+
+        async def counted(self: Service, until: int) -> int | None:
+            steps["n"] += 1
+            return await original(self, until)
+
+        monkeypatch.setattr(Service, "step", counted)
+        skipping = await replay(config)
+        skipped_steps, steps["n"] = steps["n"], 0
+        monkeypatch.setattr(Service, "has_work", lambda self, until: True)
+        every = await replay(config)
+        assert every.digest == skipping.digest
+        assert skipped_steps < steps["n"]
