@@ -35,6 +35,7 @@ test: lint browser
 
 bench: setup
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.agencies
 	$(BIN)/python -m bench.policies
 	$(BIN)/python -m bench.relay
 	$(BIN)/python -m bench.research

@@ -11,8 +11,9 @@ sealed to it: ChaCha20-Poly1305 under a key from HKDF over the static X25519 agr
 sender and recipient, so only that recipient (and the sender) can read it.
 
 In one process on the in-process transport no message crosses a process boundary; there the
-keystore may be :meth:`Keystore.in_process`: messages are authenticated with HMAC under random
-per-principal keys held in memory and not encrypted (see docs/security.md).
+keystore may be :meth:`Keystore.in_process`: envelopes are handed over as objects, and what is still
+signed (a lead's provenance) is authenticated with HMAC under random per-principal keys held in
+memory; nothing is encrypted (see docs/security.md).
 """
 
 from __future__ import annotations

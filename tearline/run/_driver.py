@@ -316,8 +316,9 @@ async def replay(
 ) -> RunResult:
     """Run a scenario end to end in this process, on ``transport`` (default: in-process).
 
-    On the in-process transport messages are authenticated but not encrypted (nothing leaves the
-    process); on any other, every message is signed and sealed as between processes."""
+    On the in-process transport envelopes are handed over as objects, neither serialised nor
+    encrypted (nothing leaves the process); on any other, every message is signed and sealed as
+    between processes."""
     own = transport is None
     transport = transport or MemoryTransport()
     run = Run(config, namespace=namespace, keys=keys, sealed=transport.address is not None)
