@@ -58,7 +58,7 @@ TO_HEADER = "tearline-to"
 """The header naming the recipient a sealed value is encrypted to."""
 DIGEST_HEADER = "tearline-digest"
 """On a message handed over in one process: the SHA-256 its sender signed (see :func:`hand_over`)."""
-PROVED: frozenset[str] = frozenset({"lead", "share"})
+PROVED: frozenset[str] = frozenset({"lead", "share", "request-answer"})
 """The kinds whose sender's signature travels on, as the provenance of the copies released."""
 MAX_MESSAGE_BYTES = 256 * 1024
 """A message larger than this is refused before it is parsed (a lead is about 1 kB)."""
