@@ -214,9 +214,9 @@ class TestIdleServices:
         steps = {"n": 0}
         original = Service.step
 
-        async def counted(self: Service, until: int) -> int | None:
+        async def counted(self: Service, until: int, *, settle: bool = True) -> int | None:
             steps["n"] += 1
-            return await original(self, until)
+            return await original(self, until, settle=settle)
 
         monkeypatch.setattr(Service, "step", counted)
         skipping = await replay(config)
