@@ -32,6 +32,7 @@ from tearline.model import (
     Request,
     RequestAnswer,
     Share,
+    TaskingOrder,
 )
 
 from ._keys import Keystore
@@ -49,6 +50,7 @@ Kind = Literal[
     "action",
     "request",
     "request-answer",
+    "tasking",
 ]
 SIG_HEADER = "tearline-sig"
 """The header carrying the sender's signature over the value (see :mod:`._keys`)."""
@@ -131,6 +133,11 @@ class RequestAnswerEnvelope(_Envelope):
     body: RequestAnswer
 
 
+class TaskingEnvelope(_Envelope):
+    kind: Literal["tasking"] = "tasking"
+    body: TaskingOrder
+
+
 Envelope = Annotated[
     ObservationEnvelope
     | LeadEnvelope
@@ -142,7 +149,8 @@ Envelope = Annotated[
     | ShareEnvelope
     | ActionEnvelope
     | RequestEnvelope
-    | RequestAnswerEnvelope,
+    | RequestAnswerEnvelope
+    | TaskingEnvelope,
     Field(discriminator="kind"),
 ]
 ENVELOPE: TypeAdapter[Envelope] = TypeAdapter(Envelope)
@@ -158,6 +166,7 @@ _BY_KIND: dict[str, type[_Envelope]] = {
     "action": ActionEnvelope,
     "request": RequestEnvelope,
     "request-answer": RequestAnswerEnvelope,
+    "tasking": TaskingEnvelope,
 }
 
 _KINDS = frozenset(_BY_KIND.values())

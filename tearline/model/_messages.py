@@ -125,3 +125,16 @@ class RequestAnswer(Model):
 
     request: Request
     leads: tuple[Lead, ...]
+
+
+class TaskingOrder(Model):
+    """An agency tells the world it tasks collection on one selector its case holds (the world
+    knows what is there to collect, holds one of the agency's surveillance slots for the work,
+    and delivers what it reveals as the agency's own observation)."""
+
+    agency: AgencyId
+    case: str
+    selector: str
+    """The identifier key (``kind:value``) to follow."""
+    priority: float
+    """The case's score when tasked: waiting taskings start highest first, then first come."""

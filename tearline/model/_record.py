@@ -153,6 +153,32 @@ class RequestEvent(_Event):
     what: str = ""
 
 
+TaskingStep = Literal["task", "start", "revealed", "nothing", "found", "hold", "free"]
+
+
+class TaskingEvent(_Event):
+    """Collection work and the surveillance slots it holds.
+
+    ``task``: an agency tasks a selector of a case (recorded by the agency). The rest are recorded
+    by the world: ``start`` (a slot takes the tasking), ``revealed`` (a latent observation becomes
+    the agency's lead), ``nothing`` (the tasking ends having revealed nothing), ``found`` (random
+    search by a free slot finds a latent observation), ``hold`` (an interdiction holds a slot),
+    ``free`` (a slot is free again)."""
+
+    kind: Literal["tasking"] = "tasking"
+    agency: AgencyId
+    step: TaskingStep
+    case: str | None = None
+    selector: str | None = None
+    latent: str | None = None
+    lead: str | None = None
+    """For ``revealed`` and ``found``: the lead the agency receives."""
+    busy: int = 0
+    """Slots of the agency busy after this step."""
+    until: Time | None = None
+    """For ``start`` and ``hold``: when the slot is free again."""
+
+
 class OutcomeEvent(_Event):
     kind: Literal["outcome"] = "outcome"
     plot: str
@@ -210,7 +236,8 @@ Event = Annotated[
     | NoteEvent
     | PolicyEvent
     | EffectEvent
-    | RequestEvent,
+    | RequestEvent
+    | TaskingEvent,
     Field(discriminator="kind"),
 ]
 EVENT = TypeAdapter(Event)

@@ -40,6 +40,19 @@ AgencyKind = Literal[
 ]  # fmt: skip
 _INTERDICTING = frozenset({"domestic-security", "police", "military", "border", "judicial"})
 
+Capability = Literal["sigint", "surveillance", "border", "database", "humint"]
+CAPABILITIES: tuple[Capability, ...] = ("sigint", "surveillance", "border", "database", "humint")
+CAPABILITIES_BY_KIND: dict[str, tuple[Capability, ...]] = {
+    "domestic-security": ("surveillance", "database", "humint"),
+    "foreign-intelligence": ("humint", "database"),
+    "sigint": ("sigint",),
+    "police": ("surveillance", "database"),
+    "military": ("sigint",),
+    "border": ("border", "database"),
+}
+"""What an agency of each kind can collect unless it lists its own ``capabilities`` (an assumption,
+docs/model.md §3.5); kinds not named here collect nothing."""
+
 Facet = Literal["identity", "target", "timing"]
 FACETS: tuple[Facet, ...] = ("identity", "target", "timing")
 Outcome = Literal["disrupted", "partly-disrupted", "attack"]
@@ -65,6 +78,14 @@ class AnswerTerms(Model):
     note: str = ""
 
 
+class HoldTime(Model):
+    """How long acting on a case holds one surveillance slot: fixed, or drawn per seed from an
+    exponential distribution with this mean (as Kaplan's terror-queues model assumes)."""
+
+    mean: Duration
+    dist: Literal["fixed", "exponential"] = "fixed"
+
+
 class AgencyDefaults(Model):
     """Values every agency takes unless it sets its own."""
 
@@ -77,6 +98,16 @@ class AgencyDefaults(Model):
     accreditations: tuple[Compartment, ...] = ()
     action_success: Annotated[float, Field(ge=0, le=1)] = 1.0
     answers: AnswerTerms | None = None
+    capabilities: tuple[Capability, ...] | None = None
+    """What agencies can collect; None: by kind (:data:`CAPABILITIES_BY_KIND`)."""
+    surveillance: Annotated[int, Field(ge=0, le=10_000)] = 0
+    """Surveillance slots: selectors or people it can actively follow at once (0: it tasks nothing)."""
+    tasking_time: Duration = 7 * DAY
+    """How long following one tasked selector holds a slot."""
+    task_threshold: Annotated[float, Field(ge=0, le=1)] = 0.3
+    """Least case score at which it tasks collection on the case's selectors."""
+    interdiction_time: Duration | HoldTime = 2 * DAY
+    """How long acting on a case holds a slot (a duration, or ``{mean, dist: exponential}``)."""
 
 
 class Agency(Model):
@@ -106,6 +137,16 @@ class Agency(Model):
     """Chance that an arrest or interception within its reach succeeds."""
     answers: AnswerTerms | None = None
     """How it answers requests for information and requests to act (default: takes none)."""
+    capabilities: tuple[Capability, ...] | None = None
+    """What it can collect when it tasks (default: by its kind)."""
+    surveillance: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    """Surveillance slots: how many selectors or people it can actively follow at once."""
+    tasking_time: Duration | None = None
+    """How long following one tasked selector holds a slot."""
+    task_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Least case score at which it tasks collection on the case's selectors."""
+    interdiction_time: Duration | HoldTime | None = None
+    """How long acting on a case holds a slot."""
     counterfactual: bool = False
     """Did not exist (or not in this role) at the time; only present when a run enables it."""
     cites: tuple[str, ...] = ()
@@ -131,6 +172,11 @@ class ResolvedAgency(Model):
     action_success: float
     answers: AnswerTerms | None = None
     counterfactual: bool
+    capabilities: tuple[Capability, ...] = ()
+    surveillance: int = 0
+    tasking_time: int = 7 * DAY
+    task_threshold: float = 0.3
+    interdiction_time: HoldTime = HoldTime(mean=2 * DAY)
 
 
 class Channel(Model):
@@ -317,6 +363,34 @@ class HistoricalRequest(Model):
     note: str = ""
 
 
+class Latent(Model):
+    """Something that was collectable but not collected: an agency reveals it by tasking its
+    selector (with the capability, inside the window), or finds it by random search."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    what: str
+    """One line for timelines: what collection reveals."""
+    selector: Identifier | None = None
+    """What reveals it when an agency tasks it; None: found only by random search."""
+    capability: Capability
+    by: tuple[AgencyId, ...] = ()
+    """Only these agencies can collect it (default: any with the capability)."""
+    start: Time = Field(alias="from")
+    end: Time = Field(alias="to")
+    """Collectable from ``from`` to ``to``."""
+    delay: Duration = 0
+    """From collection (a tasking, or a find) to the lead; the find holds its slot this long."""
+    chance: Annotated[float, Field(ge=0, le=1)] = 1.0
+    """Probability that one tasking on the selector reveals it."""
+    search_rate: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    """Finds per day per free surveillance slot without a selector (random search)."""
+    lead: InjectLead
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
 class Expectation(Model):
     """What ``tearline check`` asserts for one policy (never used to decide anything)."""
 
@@ -358,6 +432,8 @@ class Scenario(Model):
     injects: Annotated[tuple[Inject, ...], Field(min_length=1)]
     requests: tuple[HistoricalRequest, ...] = ()
     """Requests between agencies on the record (for information, or to act), sent at their time."""
+    latent: tuple[Latent, ...] = ()
+    """Observations that were collectable but not collected (world only, until tasking reveals one)."""
     consent: ConsentTerms | None = None
     clearance: ClearanceTerms = Field(default_factory=lambda: ClearanceTerms())
     """What the gateway does with a release above the recipient's clearance (whatever the policy)."""
@@ -400,6 +476,13 @@ class Scenario(Model):
                 action_success=a.action_success if a.action_success is not None else d.action_success,
                 answers=a.answers if a.answers is not None else d.answers,
                 counterfactual=a.counterfactual,
+                capabilities=_capabilities(a, d),
+                surveillance=a.surveillance if a.surveillance is not None else d.surveillance,
+                tasking_time=a.tasking_time if a.tasking_time is not None else d.tasking_time,
+                task_threshold=a.task_threshold if a.task_threshold is not None else d.task_threshold,
+                interdiction_time=_hold_time(
+                    a.interdiction_time if a.interdiction_time is not None else d.interdiction_time
+                ),
             )
         return out
 
@@ -427,6 +510,26 @@ class Scenario(Model):
             cites=inject.cites,
         )
 
+    def latent_lead(self, latent: Latent, agency: str, at: SimTime) -> Lead:
+        """The lead a latent observation becomes once ``agency`` collects it at ``at``."""
+        body = latent.lead
+        return Lead(
+            id=f"{latent.id}-{agency.lower()}",
+            origin=agency,
+            observed_at=at,
+            identifiers=body.identifiers,
+            indicators=body.indicators,
+            marking=body.marking,
+            caveats=body.caveats,
+            tlp=body.tlp,
+            grading=body.grading,
+            source=body.source,
+            summary=body.summary or latent.what,
+            detail=body.detail or latent.what,
+            named_recipients=body.named_recipients,
+            cites=latent.cites,
+        )
+
     @cached_property
     def actor(self) -> dict[str, Actor]:
         return {a.id: a for a in self.actors}
@@ -437,6 +540,15 @@ class Scenario(Model):
     @cached_property
     def _injects_by_id(self) -> dict[str, Inject]:
         return {i.id: i for i in self.injects}
+
+
+def _capabilities(a: Agency, d: AgencyDefaults) -> tuple[Capability, ...]:
+    chosen = a.capabilities if a.capabilities is not None else d.capabilities
+    return chosen if chosen is not None else CAPABILITIES_BY_KIND.get(a.kind, ())
+
+
+def _hold_time(value: int | HoldTime) -> HoldTime:
+    return value if isinstance(value, HoldTime) else HoldTime(mean=value)
 
 
 class ConsentTerms(Model):
@@ -585,6 +697,18 @@ def _reference_problems(
     for i, a in enumerate(s.agencies):
         if a.answers is not None:
             yield from cited(("agencies", i, "answers", "cites"), a.answers.cites, False)
+    for i, lat in enumerate(s.latent):
+        if lat.id in inject_ids or [x.id for x in s.latent].index(lat.id) != i:
+            yield ("latent", i, "id"), f"duplicate id {lat.id!r} (latent observations and injects share ids)"
+        if lat.end <= lat.start:
+            yield ("latent", i, "to"), "the window ends at or before its 'from'"
+        if lat.selector is None and lat.search_rate <= 0:
+            yield ("latent", i, "selector"), "neither a selector nor a search_rate: nothing can reveal it"
+        for j, agency_id in enumerate(lat.by):
+            yield from agency(("latent", i, "by", j), agency_id)
+        for j, r in enumerate(lat.lead.named_recipients):
+            yield from agency(("latent", i, "lead", "named_recipients", j), r)
+        yield from cited(("latent", i, "cites"), lat.cites, s.fictional is None)
     for i, e in enumerate(s.expect):
         for plot_id in e.outcomes:
             if plot_id not in plot_ids:
