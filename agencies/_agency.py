@@ -41,6 +41,8 @@ from tearline.model import (
     Sensitivity,
     Share,
     Source,
+    TaskingEvent,
+    TaskingOrder,
     TriageEvent,
     rng,
 )
@@ -51,6 +53,9 @@ _TLP_ORDER: tuple[TLP, ...] = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 _SENSITIVITY: tuple[Sensitivity, ...] = ("low", "moderate", "high", "critical")
 _ASKABLE = IDENTITY_KINDS | SELECTOR_KINDS
 """Identifier kinds a request for information asks about: who, and the selectors that find them."""
+TASKABLE_KINDS: frozenset[str] = IDENTITY_KINDS | SELECTOR_KINDS
+"""Identifier kinds an agency can task collection on: who (a person, a passport, a vessel) and how
+they communicate (a phone, an e-mail address); places are protected, not followed."""
 
 
 class AgencyService(Service):
@@ -71,6 +76,9 @@ class AgencyService(Service):
     - A request it receives is answered on its ``answers`` terms (a seeded chance, after a delay):
       with the leads it holds on what was asked (the gateway's policy decides each), or, for a
       request to act, with an order to the world under its own reach.
+    - With ``surveillance`` slots, a case scoring at least ``task_threshold`` has each selector it
+      holds that the agency has not tasked yet tasked once (an order to the world, which holds a
+      slot, queues by the case's score and reveals what there is to collect).
     - In a live exercise, the players at its desk decide too: each decision reaches it from the
       world, is recorded, and a release of a lead it holds goes to the gateway as a ``share``.
     """
@@ -92,6 +100,7 @@ class AgencyService(Service):
         self._backlog: deque[tuple[Lead, int, str]] = deque()
         self._busy = False
         self._covered: set[str] = set()
+        self._tasked: set[str] = set()
         self._assessments = 0
         self._last_case: dict[str, tuple[object, ...]] = {}
         self.partners = {k: v for k, v in (partners or {}).items() if k != agency.id}
@@ -239,11 +248,25 @@ class AgencyService(Service):
                 score=score,
                 actionable=actionable,
             )
+        self._task(case, score)
         if actionable and not case.keys <= self._covered:
             self._covered |= case.keys
             self.at(self.now + self.agency.action_delay, lambda: self._act(lead.id))
         elif not actionable and "identity" in facets and score >= self.agency.act_threshold:
             self._ask(case)
+
+    def _task(self, case: Case, score: float) -> None:
+        """Task collection on the case's selectors not tasked yet (priority: the case's score)."""
+        a = self.agency
+        if a.surveillance <= 0 or not a.capabilities or score < a.task_threshold:
+            return
+        for key in sorted(case.keys - self._tasked):
+            if key.split(":", 1)[0] not in TASKABLE_KINDS:
+                continue
+            self._tasked.add(key)
+            self.record(TaskingEvent, agency=a.id, step="task", case=case.id, selector=key)
+            order = TaskingOrder(agency=a.id, case=case.id, selector=key, priority=score)
+            self.send(self.topics.actions, "tasking", order, key=case.id)
 
     def _act(self, lead_id: str) -> None:
         case = self.cases.case_of(lead_id)

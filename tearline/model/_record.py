@@ -153,7 +153,7 @@ class RequestEvent(_Event):
     what: str = ""
 
 
-TaskingStep = Literal["task", "start", "revealed", "nothing", "found", "hold", "free"]
+TaskingStep = Literal["task", "start", "revealed", "nothing", "found", "hold"]
 
 
 class TaskingEvent(_Event):
@@ -162,8 +162,7 @@ class TaskingEvent(_Event):
     ``task``: an agency tasks a selector of a case (recorded by the agency). The rest are recorded
     by the world: ``start`` (a slot takes the tasking), ``revealed`` (a latent observation becomes
     the agency's lead), ``nothing`` (the tasking ends having revealed nothing), ``found`` (random
-    search by a free slot finds a latent observation), ``hold`` (an interdiction holds a slot),
-    ``free`` (a slot is free again)."""
+    search by a free slot finds a latent observation), ``hold`` (an interdiction holds a slot)."""
 
     kind: Literal["tasking"] = "tasking"
     agency: AgencyId

@@ -22,6 +22,7 @@ from tearline.model import (
     PublishEvent,
     RequestEvent,
     Scenario,
+    TaskingEvent,
     TriageEvent,
     human_duration,
 )
@@ -55,6 +56,7 @@ def run_timeline(
         return f"lead '{lead}'" if lead in what else lead
 
     last_facets: dict[str, tuple[str, ...]] = {}
+    noise_cases: set[str] = set()
     folded: list[DecisionEvent] = []
 
     def flush() -> Iterator[Row]:
@@ -126,7 +128,11 @@ def run_timeline(
                 e.at, e.agency, f"reads {label(e.lead)} after {human_duration(e.waited)} in the queue", "dim"
             )
         elif isinstance(e, CaseEvent):
-            if not show_noise and all(lead_id in noise for lead_id in e.leads):
+            if all(lead_id in noise for lead_id in e.leads):
+                noise_cases.add(e.case)
+            else:
+                noise_cases.discard(e.case)
+            if not show_noise and e.case in noise_cases:
                 continue
             if last_facets.get(e.case) == e.facets and not e.actionable:
                 continue
@@ -173,6 +179,10 @@ def run_timeline(
         elif isinstance(e, EffectEvent):
             where = f" in {e.where}" if e.where else ""
             yield Row(e.at, "WORLD", f"{e.agency} on case {e.case}: {e.actor}{where} — {e.result}", "magenta")
+        elif isinstance(e, TaskingEvent):
+            if not show_noise and e.case in noise_cases:
+                continue
+            yield Row(e.at, e.agency if e.step == "task" else "WORLD", _tasking(scenario, e), "blue")
         elif isinstance(e, OutcomeEvent):
             name = plots[e.plot].name
             removed = f" (removed: {', '.join(e.removed)})" if e.removed else ""
@@ -196,6 +206,22 @@ def run_timeline(
                 )
 
     yield from flush()
+
+
+def _tasking(scenario: Scenario, e: TaskingEvent) -> str:
+    until = f" until {scenario.local(e.until)}" if e.until is not None else ""
+    slots = f" ({e.busy} slot{'' if e.busy == 1 else 's'} busy)"
+    if e.step == "task":
+        return f"tasks collection on {e.selector} (case {e.case})"
+    if e.step == "start":
+        return f"{e.agency} starts following {e.selector}{until}{slots}"
+    if e.step == "revealed":
+        return f"{e.agency}'s tasking on {e.selector} reveals lead {e.lead}"
+    if e.step == "nothing":
+        return f"{e.agency}'s tasking on {e.selector} revealed nothing"
+    if e.step == "found":
+        return f"{e.agency}'s search finds {e.latent} (lead {e.lead}){slots}"
+    return f"{e.agency}'s interdiction on case {e.case} holds a slot{until}{slots}"
 
 
 def inject_timeline(scenario: Scenario) -> Iterator[Row]:

@@ -41,6 +41,8 @@ from tearline.model import (
     rng,
 )
 
+from ._collection import Collection
+
 _NOISE_IDENTIFIERS: tuple[IdentifierKind, ...] = ("person", "phone", "voip", "vessel", "email", "address")
 _NOISE_INDICATORS: tuple[IndicatorKind, ...] = ("intent", "travel", "recon", "comms", "purchase", "funding")
 _RELIABILITY: tuple[Reliability, ...] = ("C", "D", "E", "F")
@@ -63,6 +65,10 @@ class World(Service):
     reach, the action succeeds with the agency's ``action_success`` (a seeded draw per agency,
     actor and time). An actor arrested or intercepted is removed: no later order reaches it, and
     the judge counts it out of every plot still to come. Each try is an :class:`EffectEvent`.
+
+    A tasking order asks what following a selector reveals; :class:`Collection` holds the agencies'
+    surveillance slots, runs random search on the free ones, and delivers what collection reveals as
+    the agency's own observation.
     """
 
     def __init__(
@@ -78,13 +84,14 @@ class World(Service):
             key=lambda o: (o.lead.observed_at, o.inject),
         )
         for obs in observations:
-            self.at(obs.lead.observed_at, lambda obs=obs: self._observe(obs))  # type: ignore[misc]
+            self.at(obs.lead.observed_at, lambda obs=obs: self.observe(obs))  # type: ignore[misc]
         for r in config.scenario.requests:
             if r.sender in agencies and r.recipient in agencies:
                 request = Request(
                     id=r.id, sender=r.sender, recipient=r.recipient, about=r.about, act=r.act, what=r.what
                 )
                 self.at(r.at, lambda request=request: self._prompt(request))  # type: ignore[misc]
+        self.collection = Collection(self, config, agencies)
 
     def _injects(self, agencies: dict[str, ResolvedAgency]) -> list[Observation]:
         s = self.config.scenario
@@ -102,7 +109,7 @@ class World(Service):
             )
         lead = self.config.scenario.lead_of(inject)
         obs = Observation(lead=lead, inject=inject.id, what=inject.what, disputed=inject.disputed)
-        self.at(inject.at, lambda: self._observe(obs))
+        self.at(inject.at, lambda: self.observe(obs))
 
     def note(self, text: str, at: SimTime) -> None:
         """A facilitator's note, into the record at ``at``."""
@@ -123,12 +130,20 @@ class World(Service):
 
     def handle(self, envelope: Envelope) -> None:
         if (
-            envelope.kind != "action"
+            envelope.kind not in ("action", "tasking")
             or envelope.body.agency != envelope.sender
             or envelope.sender not in self.agencies
         ):
-            raise Rejected(f"the world takes only an agency's own action orders, not {envelope.kind!r}")
-        self._carry_out(envelope.body)
+            raise Rejected(
+                f"the world takes only an agency's own action and tasking orders, not {envelope.kind!r}"
+            )
+        if envelope.kind == "tasking":
+            if self.agencies[envelope.sender].surveillance <= 0:
+                raise Rejected(f"{envelope.sender} has no surveillance slots to task")
+            self.collection.task(envelope.body)
+        else:
+            self._carry_out(envelope.body)
+            self.collection.hold(envelope.body)
 
     def _carry_out(self, order: ActionOrder) -> None:
         agency = self.agencies[order.agency]
@@ -162,7 +177,8 @@ class World(Service):
                 chance=chance,
             )
 
-    def _observe(self, obs: Observation) -> None:
+    def observe(self, obs: Observation) -> None:
+        """Its observer observes it now: recorded, and delivered to the observer's inbox."""
         self.record(
             InjectEvent,
             inject=obs.inject,
