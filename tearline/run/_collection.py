@@ -143,11 +143,14 @@ class Collection:
         if started:
             self._redraw(desk)
 
-    def _occupy(self, desk: _Desk, until: SimTime) -> None:
+    def _occupy(self, desk: _Desk, until: SimTime, ended: Callable[[], None] | None = None) -> None:
+        """Hold a slot until ``until``; then ``ended`` (if any) runs, and the slot takes waiting work."""
         heapq.heappush(desk.busy, until)
-        self.world.at(until, lambda: self._free(desk))
+        self.world.at(until, lambda: self._free(desk, ended))
 
-    def _free(self, desk: _Desk) -> None:
+    def _free(self, desk: _Desk, ended: Callable[[], None] | None) -> None:
+        if ended is not None:
+            ended()
         heapq.heappop(desk.busy)
         self._dispatch(desk)
         self._redraw(desk)
@@ -165,10 +168,6 @@ class Collection:
     def _start_tasking(self, desk: _Desk, order: TaskingOrder) -> None:
         a, now = desk.agency, self.world.now
         until = now + max(1, a.tasking_time)
-        self._occupy(desk, until)
-        self._record(
-            a.id, "start", case=order.case, selector=order.selector, busy=len(desk.busy), until=until
-        )
         revealed = 0
         for lat in self.config.scenario.latent:
             if (
@@ -180,8 +179,7 @@ class Collection:
                 or lat.start > until
             ):
                 continue
-            draw = rng(self.config.seed, "latent", a.id, lat.id).random()
-            if draw >= lat.chance:
+            if rng(self.config.seed, "latent", a.id, lat.id).random() >= lat.chance:
                 continue
             self.collected.add((a.id, lat.id))
             revealed += 1
@@ -189,11 +187,14 @@ class Collection:
             self.world.at(at, lambda lat=lat: self._reveal(a, lat, order))  # type: ignore[misc]
         if "surveillance" in a.capabilities:
             revealed += self._watch(a, order, until)
-        if not revealed:
-            self.world.at(
-                until,
-                lambda: self._record(a.id, "nothing", case=order.case, selector=order.selector, busy=0),
-            )
+
+        def nothing() -> None:
+            self._record(a.id, "nothing", case=order.case, selector=order.selector, busy=len(desk.busy) - 1)
+
+        self._occupy(desk, until, None if revealed else nothing)
+        self._record(
+            a.id, "start", case=order.case, selector=order.selector, busy=len(desk.busy), until=until
+        )
 
     def _watch(self, a: ResolvedAgency, order: TaskingOrder, until: SimTime) -> int:
         """Surveillance of a person within the agency's reach: each move they make while followed (and
