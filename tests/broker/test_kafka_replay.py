@@ -1,4 +1,5 @@
-"""Transport parity: every scenario under two policies gives the same record on Kafka as in memory.
+"""Transport parity: every scenario (and the collection test scenario, whose taskings travel on the
+actions topic) under two policies gives the same record on Kafka as in memory.
 
 Also: bad input written by hand to an inbox lands in the dead-letter topic with its reason, and
 the run's record does not change.
@@ -29,6 +30,7 @@ SCENARIOS = [
         ROOT / "scenarios" / "examples" / "connect-the-dots.yaml",
         ROOT / "scenarios" / "mumbai-2008.yaml",
         ROOT / "scenarios" / "paris-2015.yaml",
+        ROOT / "tests" / "engine" / "scenarios" / "collection.yaml",
     )
     if p.exists()  # the historical scenarios are being written; parity covers whichever exist
 ]
