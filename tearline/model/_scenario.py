@@ -51,7 +51,7 @@ CAPABILITIES_BY_KIND: dict[str, tuple[Capability, ...]] = {
     "border": ("border", "database"),
 }
 """What an agency of each kind can collect unless it lists its own ``capabilities`` (an assumption,
-docs/model.md §3.5); kinds not named here collect nothing."""
+docs/model.md §3.6); kinds not named here collect nothing."""
 
 Facet = Literal["identity", "target", "timing"]
 FACETS: tuple[Facet, ...] = ("identity", "target", "timing")
