@@ -14,6 +14,7 @@ from ._links import (
     pair_jobs,
 )
 from ._output import analyse, merge, read_batch, write_batch
+from ._queues import Queue, Solution, fluid, solve
 from ._stats import Interval, bootstrap_difference, bootstrap_mean, rate_difference, wilson
 from ._sweep import AS_WRITTEN, Design, analyse_sweep, load_design, points, sweep_jobs
 from ._tables import aggregate, differences, run_rows
@@ -29,8 +30,10 @@ __all__ = [
     "Executor",
     "Interval",
     "Job",
+    "Queue",
     "RunData",
     "Shard",
+    "Solution",
     "aggregate",
     "analyse",
     "analyse_comparison",
@@ -45,6 +48,7 @@ __all__ = [
     "differences",
     "execute",
     "fact_sources",
+    "fluid",
     "load_design",
     "merge",
     "pair_jobs",
@@ -52,6 +56,7 @@ __all__ = [
     "rate_difference",
     "read_batch",
     "run_rows",
+    "solve",
     "sweep_jobs",
     "wilson",
     "write_batch",
