@@ -429,7 +429,8 @@ class Scenario(Model):
     actors: tuple[Actor, ...] = ()
     """People and conveyances of the adversary with their whereabouts (ground truth, world only)."""
     plots: Annotated[tuple[Plot, ...], Field(min_length=1)]
-    injects: Annotated[tuple[Inject, ...], Field(min_length=1)]
+    injects: tuple[Inject, ...] = ()
+    """What agencies observe, when (a scenario needs injects, latent observations, or both)."""
     requests: tuple[HistoricalRequest, ...] = ()
     """Requests between agencies on the record (for information, or to act), sent at their time."""
     latent: tuple[Latent, ...] = ()
@@ -443,6 +444,8 @@ class Scenario(Model):
     def _positive_transit(self) -> Scenario:
         if self.transit < 60:
             raise ValueError("transit must be at least 1m")
+        if not self.injects and not self.latent:
+            raise ValueError("a scenario needs at least one inject or latent observation")
         return self
 
     def local(self, t: SimTime) -> str:

@@ -14,7 +14,18 @@ from ._links import (
     pair_jobs,
 )
 from ._output import analyse, merge, read_batch, write_batch
-from ._queues import Queue, Solution, fluid, solve
+from ._queues import (
+    Estimate,
+    Family,
+    Queue,
+    Solution,
+    counted,
+    detected_share,
+    family,
+    family_layout,
+    fluid,
+    solve,
+)
 from ._stats import Interval, bootstrap_difference, bootstrap_mean, rate_difference, wilson
 from ._sweep import AS_WRITTEN, Design, analyse_sweep, load_design, points, sweep_jobs
 from ._tables import aggregate, differences, run_rows
@@ -27,7 +38,9 @@ __all__ = [
     "Candidate",
     "Design",
     "Done",
+    "Estimate",
     "Executor",
+    "Family",
     "Interval",
     "Job",
     "Queue",
@@ -45,9 +58,13 @@ __all__ = [
     "candidate_jobs",
     "candidates",
     "comparison_jobs",
+    "counted",
+    "detected_share",
     "differences",
     "execute",
     "fact_sources",
+    "family",
+    "family_layout",
     "fluid",
     "load_design",
     "merge",

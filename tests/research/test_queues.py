@@ -3,11 +3,13 @@ against the paper's fluid approximation."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
-from tearline.research import Queue, fluid, solve
+from tearline.model import Scenario
+from tearline.research import Queue, counted, detected_share, family, family_layout, fluid, solve
 
 
 def _simulate_chain(q: Queue, horizon: float, seed: int) -> float:
@@ -79,3 +81,34 @@ class TestFluidApproximation:
         assert q.arrival == pytest.approx(q.maturing * f.undetected + q.release * f.busy)
         assert q.release * f.busy == pytest.approx(q.search * f.undetected * (q.agents - f.busy))
         assert 0 <= f.busy <= q.agents
+
+
+class TestEngineAgainstTheChain:
+    """The surveillance-capacity mechanics, run on a generated terror-queues family, detect plots as
+    often as the exact chain says."""
+
+    @pytest.mark.parametrize(
+        "q",
+        [
+            Queue(arrival=1.0, agents=1, search=0.5, maturing=0.2, release=1.0),
+            Queue(arrival=1.0, agents=3, search=0.5, maturing=0.2, release=1.0),
+        ],
+        ids=["n=1", "n=3"],
+    )
+    def test_exact_value_inside_the_engines_interval(self, q: Queue) -> None:
+        """Over 6 seeded runs of ~80 counted plots, the 95 % interval holds the chain's exact value."""
+        layout = family_layout(q, plots=80)
+        estimate = detected_share([counted(q, seed, layout) for seed in range(1, 7)])
+        exact = solve(q).detected
+        assert estimate.low <= exact <= estimate.high, (estimate, exact)
+        assert estimate.high - estimate.low < 0.2  # an interval narrow enough to mean something
+
+    def test_a_family_scenario_is_valid_and_drawn_by_its_seed(self) -> None:
+        """The same seed gives the same scenario; another seed, other arrivals."""
+        q = Queue(arrival=2.0, agents=2, search=0.5, maturing=0.2, release=1.0)
+        layout = family_layout(q, plots=20)
+        one, again, other = family(q, 1, layout), family(q, 1, layout), family(q, 2, layout)
+        assert one == again and one != other
+        scenario = Scenario.model_validate_json(json.dumps(one))
+        assert len(scenario.plots) == len(scenario.latent) == len(scenario.actors) > 20
+        assert all(lat.search_rate == q.search and lat.selector is None for lat in scenario.latent)
