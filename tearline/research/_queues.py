@@ -104,9 +104,11 @@ def stationary(g: csc_matrix) -> np.ndarray:
     a[a.shape[0] - 1, :] = 1.0
     b = np.zeros(a.shape[0])
     b[-1] = 1.0
-    pi = np.asarray(spsolve(a.tocsc(), b))
+    pi: np.ndarray = np.asarray(spsolve(a.tocsc(), b), dtype=float)
     pi = np.clip(pi, 0.0, None)
-    return pi / pi.sum()
+    total: float = pi.sum()
+    out: np.ndarray = pi / total
+    return out
 
 
 def solve(q: Queue, bound: int | None = None) -> Solution:
