@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections import deque
-from collections.abc import Mapping
+import heapq
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from tearline.broker import Envelope, Rejected, Service, ServiceSettings
@@ -28,9 +28,11 @@ from tearline.model import (
     DeliveryEvent,
     DeskDecision,
     DeskEvent,
+    ExpiryEvent,
     Grading,
     Identifier,
     Lead,
+    LinkEvent,
     Marking,
     PublishEvent,
     Release,
@@ -47,7 +49,7 @@ from tearline.model import (
     rng,
 )
 
-from ._cases import Case, Casebook
+from ._cases import Case, Casebook, LeadLink
 
 _TLP_ORDER: tuple[TLP, ...] = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 _SENSITIVITY: tuple[Sensitivity, ...] = ("low", "moderate", "high", "critical")
@@ -63,8 +65,13 @@ class AgencyService(Service):
 
     - What it observes itself enters its casebook and its outbox after ``processing``.
     - What it receives waits for triage: one analyst-queue, ``triage_per_day`` leads a day, first
-      come first served — background noise delays real leads when it exceeds capacity.
-    - Leads sharing an identifier are linked into cases, scored by grading (corroboration).
+      come first served — background noise delays real leads when it exceeds capacity. With
+      ``triage_priority`` the queue reads a lead of higher priority first, within that much of its
+      arrival (:meth:`priority`).
+    - Leads are linked into cases — sharing an identifier, or (below ``link_threshold`` 1) by weaker
+      links with a strength, and to files of its ``watchlist`` — and scored by grading
+      (corroboration), each lead weighed by how firmly it belongs to its case.
+    - A case no lead has refreshed within ``alert_expiry`` lapses: it is closed, and never acted on.
     - A case is actionable when it holds the facets in ``act_on`` and scores at least
       ``act_threshold``. After ``action_delay`` the agency interdicts if it can act where the case
       points (an order to the world, which checks reach and draws success); otherwise it warns: it
@@ -91,13 +98,16 @@ class AgencyService(Service):
         seed: int,
         consent: ConsentTerms | None,
         partners: Mapping[str, ResolvedAgency] | None = None,
+        watchlist: Sequence[Lead] = (),
     ) -> None:
         super().__init__(agency.id, settings, inputs=(settings.topics.inbox(agency.id),))
         self.agency = agency
         self.seed = seed
         self.consent = consent or ConsentTerms()
-        self.cases = Casebook(agency.id)
-        self._backlog: deque[tuple[Lead, int, str]] = deque()
+        self.cases = Casebook(agency.id, agency.link_threshold, watchlist)
+        self._backlog: list[tuple[int, int, Lead, int]] = []
+        """The triage queue: a heap of (order key, arrival number, lead, arrival time)."""
+        self._arrivals = 0
         self._busy = False
         self._covered: set[str] = set()
         self._tasked: set[str] = set()
@@ -127,7 +137,7 @@ class AgencyService(Service):
             release = envelope.body
             self._check_release(release)
             self.holdings.setdefault(release.lead.id, (release.lead, release.sender))
-            self._backlog.append((release.lead, self.now, release.sender))
+            self._await_triage(release.lead)
             self.record(
                 DeliveryEvent,
                 agency=self.agency.id,
@@ -214,11 +224,27 @@ class AgencyService(Service):
                 )
 
     # -- triage ----------------------------------------------------------------------------
+    def priority(self, lead: Lead) -> float:
+        """How urgently a received lead should be read, 0..1: the mean of its grading weight, its
+        classification's rank on the ladder (0 unclassified .. 1 top secret), and whether it links
+        to a case already open."""
+        linked = 1.0 if self.cases.links_open_case(lead) else 0.0
+        return (lead.grading.weight + lead.marking.rank / (len(LEVELS) - 1) + linked) / 3
+
+    def _await_triage(self, lead: Lead) -> None:
+        """Into the triage queue. First come, first served; with ``triage_priority`` P a lead's place
+        is its arrival time less P × its priority, so it is read before anything arriving more than P
+        after it (no lead waits for ever behind later, higher-priority ones)."""
+        self._arrivals += 1
+        jump = self.agency.triage_priority
+        key = self._arrivals if jump is None else self.now - round(jump * self.priority(lead))
+        heapq.heappush(self._backlog, (key, self._arrivals, lead, self.now))
+
     def _next_triage(self) -> None:
         if self._busy or not self._backlog:
             return
         self._busy = True
-        lead, arrived, _ = self._backlog.popleft()
+        _, _, lead, arrived = heapq.heappop(self._backlog)
         per_lead = round(DAY / self.agency.triage_per_day)
         self.at(self.now + per_lead, lambda: self._triaged(lead, arrived))
 
@@ -230,7 +256,9 @@ class AgencyService(Service):
 
     # -- cases and action --------------------------------------------------------------------
     def _file(self, lead: Lead) -> None:
-        case = self.cases.add(lead)
+        case, links = self.cases.file(lead, self.now)
+        for made in links:
+            self._record_link(made)
         facets = case.facets(self.now)
         score = case.score()
         actionable = case.actionable(self.agency, self.now)
@@ -254,6 +282,37 @@ class AgencyService(Service):
             self.at(self.now + self.agency.action_delay, lambda: self._act(lead.id))
         elif not actionable and "identity" in facets and score >= self.agency.act_threshold:
             self._ask(case)
+        expiry = self.agency.alert_expiry
+        if expiry is not None:
+            self.at(self.now + expiry + 1, lambda: self._lapse(case.id))
+
+    def _record_link(self, made: LeadLink) -> None:
+        self.record(
+            LinkEvent,
+            agency=self.agency.id,
+            lead=made.lead,
+            other=made.other,
+            strength=made.link.strength,
+            why=made.link.why,
+            left=made.link.left,
+            right=made.link.right,
+            watchlist=made.file,
+        )
+
+    def _lapse(self, case_id: str) -> None:
+        """A case left unrefreshed past ``alert_expiry`` is closed (once; a merged-away id is gone)."""
+        case = self.cases.open(case_id)
+        if case is None or not case.expired(self.agency, self.now):
+            return
+        self.cases.close(case_id)
+        self._covered -= case.keys
+        self.record(
+            ExpiryEvent,
+            agency=self.agency.id,
+            case=case_id,
+            leads=tuple(sorted(case.leads)),
+            refreshed=case.refreshed,
+        )
 
     def _task(self, case: Case, score: float) -> None:
         """Task collection on the case's selectors not tasked yet (priority: the case's score)."""
@@ -270,8 +329,8 @@ class AgencyService(Service):
 
     def _act(self, lead_id: str) -> None:
         case = self.cases.case_of(lead_id)
-        if case is None:  # pragma: no cover - a filed lead always has a case
-            return
+        if case is None or case.expired(self.agency, self.now):
+            return  # its case lapsed (the expiry is on the record): never acted on
         self._covered |= case.keys
         places = case.places()
         can_act_there = not places or bool(places & set(self.agency.jurisdiction))

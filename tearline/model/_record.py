@@ -102,6 +102,35 @@ class CaseEvent(_Event):
     actionable: bool
 
 
+class LinkEvent(_Event):
+    """A lead linked to another lead (or to a watchlist file) by less than an identical identifier,
+    or to a watchlist file at all: what joined them and how strongly (docs/model.md §3.4)."""
+
+    kind: Literal["link"] = "link"
+    agency: AgencyId
+    lead: str
+    other: str
+    strength: float
+    why: str
+    """The kind of link: spelling, transliteration, document, number-suffix, surname, co-travel, …"""
+    left: str = ""
+    right: str = ""
+    """The two identifier keys (or the country, for co-travel) that made the link."""
+    watchlist: bool = False
+    """The other end is a file of the agency's watchlist."""
+
+
+class ExpiryEvent(_Event):
+    """A case no lead refreshed within the agency's ``alert_expiry``: closed, never acted on."""
+
+    kind: Literal["expiry"] = "expiry"
+    agency: AgencyId
+    case: str
+    leads: tuple[str, ...]
+    refreshed: Time
+    """When a lead last joined it."""
+
+
 class ActionEvent(_Event):
     kind: Literal["action"] = "action"
     agency: AgencyId
@@ -236,7 +265,9 @@ Event = Annotated[
     | PolicyEvent
     | EffectEvent
     | RequestEvent
-    | TaskingEvent,
+    | TaskingEvent
+    | LinkEvent
+    | ExpiryEvent,
     Field(discriminator="kind"),
 ]
 EVENT = TypeAdapter(Event)

@@ -62,6 +62,8 @@ CONVEYANCES: frozenset[str] = frozenset({"vessel", "vehicle"})
 
 NOISE_PER_DAY_MAX = 1000.0
 """Most background leads per agency per day a scenario may ask for (beyond it a run only eats memory)."""
+WATCHLIST_MAX = 100_000
+"""Most watchlist files one agency may hold in a scenario."""
 
 
 class AnswerTerms(Model):
@@ -108,6 +110,10 @@ class AgencyDefaults(Model):
     """Least case score at which it tasks collection on the case's selectors."""
     interdiction_time: Duration | HoldTime = 2 * DAY
     """How long acting on a case holds a slot (a duration, or ``{mean, dist: exponential}``)."""
+    link_threshold: Annotated[float, Field(gt=0, le=1)] = 1.0
+    watchlist: Annotated[int, Field(ge=0, le=WATCHLIST_MAX)] = 0
+    alert_expiry: Duration | None = None
+    triage_priority: Duration | None = None
 
 
 class Agency(Model):
@@ -147,6 +153,16 @@ class Agency(Model):
     """Least case score at which it tasks collection on the case's selectors."""
     interdiction_time: Duration | HoldTime | None = None
     """How long acting on a case holds a slot."""
+    link_threshold: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Weakest link its analysts accept between two leads, 0..1 (1: identical identifiers only;
+    lower also links aliases, transliterations, reformatted numbers, partial names, co-travel)."""
+    watchlist: Annotated[int, Field(ge=0, le=WATCHLIST_MAX)] | None = None
+    """Background files it already holds (people, most of them innocent) that incoming leads can hit."""
+    alert_expiry: Duration | None = None
+    """A case no lead has refreshed for this long lapses: it is closed and never acted on."""
+    triage_priority: Duration | None = None
+    """How far ahead of earlier arrivals a lead of top priority may be read (none: first come, first
+    served). Priority weighs grading, marking and whether the lead links to an open case."""
     counterfactual: bool = False
     """Did not exist (or not in this role) at the time; only present when a run enables it."""
     cites: tuple[str, ...] = ()
@@ -171,6 +187,10 @@ class ResolvedAgency(Model):
     accreditations: tuple[str, ...]
     action_success: float
     answers: AnswerTerms | None = None
+    link_threshold: float = 1.0
+    watchlist: int = 0
+    alert_expiry: int | None = None
+    triage_priority: int | None = None
     counterfactual: bool
     capabilities: tuple[Capability, ...] = ()
     surveillance: int = 0
@@ -227,6 +247,10 @@ class Noise(Model):
     per_agency: dict[AgencyId, Annotated[float, Field(ge=0, le=NOISE_PER_DAY_MAX)]] = Field(
         default_factory=dict
     )
+    lookalike: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Chance that a background report borrows from the scenario's own leads: a name spelt another
+    way, a namesake sharing a surname, or a place they name. Such reports can link to real leads
+    (wrongly): the price of a permissive linker."""
     cites: tuple[str, ...] = ()
     note: str = ""
 
@@ -478,6 +502,10 @@ class Scenario(Model):
                 accreditations=a.accreditations if a.accreditations is not None else d.accreditations,
                 action_success=a.action_success if a.action_success is not None else d.action_success,
                 answers=a.answers if a.answers is not None else d.answers,
+                link_threshold=a.link_threshold if a.link_threshold is not None else d.link_threshold,
+                watchlist=a.watchlist if a.watchlist is not None else d.watchlist,
+                alert_expiry=a.alert_expiry if a.alert_expiry is not None else d.alert_expiry,
+                triage_priority=a.triage_priority if a.triage_priority is not None else d.triage_priority,
                 counterfactual=a.counterfactual,
                 capabilities=_capabilities(a, d),
                 surveillance=a.surveillance if a.surveillance is not None else d.surveillance,

@@ -42,7 +42,7 @@ from tearline.model import (
 from tearline.policies import Policy, load_policy, with_overrides
 from tearline.report import AuditSeal, Summary, judge, seal_audit, summarise, write_run
 
-from ._world import World
+from ._world import World, watchlist
 
 _readers = itertools.count()
 _log = structlog.get_logger("tearline")
@@ -216,6 +216,7 @@ class Run:
             seed=self.config.seed,
             consent=self.scenario.consent,
             partners=self.agencies,
+            watchlist=watchlist(self.config, self.agencies[agency_id]),
         )
 
     async def create_topics(self, transport: Transport) -> None:

@@ -49,6 +49,15 @@ _RELIABILITY: tuple[Reliability, ...] = ("C", "D", "E", "F")
 _LEVELS: tuple[Level, ...] = ("RESTRICTED", "CONFIDENTIAL", "SECRET")
 _TYPES: tuple[SourceType, ...] = ("HUMINT", "SIGINT", "OSINT", "POLICE")
 _SENSITIVITIES: tuple[Sensitivity, ...] = ("low", "moderate", "high")
+_NAME_KINDS = frozenset({"person", "alias"})
+_PLACE_KINDS = frozenset({"venue", "address"})
+
+WATCHLIST_FAMILIAR = 0.02
+"""Chance that each word of a watchlist file's name is a word of a name in the scenario's own leads
+(given name or surname), rather than a made-up one: files on people of the same community share
+names with the plotters. An assumption (docs/model.md §3.4)."""
+WATCHLIST_GRADING = Grading(reliability="C", credibility=4)
+"""How a watchlist file is graded (an assumption: an old, unconfirmed report, weight 0.24)."""
 
 
 class World(Service):
@@ -195,9 +204,13 @@ def noise(config: RunConfig, agencies: dict[str, ResolvedAgency]) -> Iterator[Ob
     """Background false leads: a seeded Poisson stream per agency over the noise window.
 
     Their identifiers are random, so they rarely link to anything; their grading is modest. They
-    matter because every one shared is one more lead a recipient's analysts must read.
+    matter because every one shared is one more lead a recipient's analysts must read. With
+    ``noise.lookalike``, a report instead borrows a name (spelt another way, or a namesake's) or a
+    place from the scenario's real leads, drawn from a stream of its own (so the rest of the noise
+    is the same whatever the chance): a linker that accepts weak links will join it to real cases.
     """
     s = config.scenario
+    names, places = _vocabulary(config) if s.noise.lookalike > 0 else ((), ())
     start: SimTime = s.noise.start if s.noise.start is not None else s.start
     end: SimTime = s.noise.end if s.noise.end is not None else s.horizon
     for agency_id in sorted(agencies):
@@ -212,7 +225,101 @@ def noise(config: RunConfig, agencies: dict[str, ResolvedAgency]) -> Iterator[Ob
             if t > end:
                 break
             n += 1
-            yield _noise_lead(draws, agency_id, n, int(t))
+            obs = _noise_lead(draws, agency_id, n, int(t))
+            if names or places:
+                look = rng(config.seed, "lookalike", agency_id, str(n))
+                if look.random() < s.noise.lookalike:
+                    obs = obs.model_copy(update={"lead": _lookalike(look, obs.lead, names, places)})
+            yield obs
+
+
+def _vocabulary(config: RunConfig) -> tuple[tuple[str, ...], tuple[Identifier, ...]]:
+    """The names (as written) and places the scenario's injects name, in a fixed order."""
+    names: set[str] = set()
+    places: dict[str, Identifier] = {}
+    for inject in config.scenario.injects:
+        for i in inject.lead.identifiers:
+            if i.kind in _NAME_KINDS:
+                names.add(i.value)
+            elif i.kind in _PLACE_KINDS:
+                places.setdefault(i.key, i)
+    return tuple(sorted(names)), tuple(places[k] for k in sorted(places))
+
+
+def _made_up_word(draws: random.Random) -> str:
+    """A pronounceable made-up name word (two or three syllables)."""
+    consonants, vowels = "bdfghjklmnrstvz", "aeiou"
+    word = "".join(draws.choice(consonants) + draws.choice(vowels) for _ in range(draws.randint(2, 3)))
+    return word + (draws.choice("dlmnrs") if draws.random() < 0.5 else "")
+
+
+_RESPELL: tuple[tuple[str, str], ...] = (
+    ("u", "ou"), ("ou", "u"), ("i", "y"), ("k", "q"), ("f", "ph"), ("a", "e"), ("e", "a"), ("o", "u"),
+    ("s", "ss"), ("m", "mm"), ("d", "dd"),
+)  # fmt: skip
+
+
+def _respelt(draws: random.Random, name: str) -> str:
+    """The same name written another way: one common transliteration change in one word."""
+    words = name.split()
+    k = draws.randrange(len(words))
+    options = [(a, b) for a, b in _RESPELL if a in words[k][1:]]
+    if not options:
+        return name + draws.choice("aeiou")
+    a, b = draws.choice(options)
+    at = words[k].index(a, 1)
+    words[k] = words[k][:at] + b + words[k][at + len(a) :]
+    return " ".join(words)
+
+
+def _lookalike(
+    draws: random.Random, lead: Lead, names: tuple[str, ...], places: tuple[Identifier, ...]
+) -> Lead:
+    """A background report that borrows from the real ones: the same name spelt another way, a
+    namesake sharing a surname, or a place a real lead names."""
+    if names and (not places or draws.random() < 2 / 3):
+        name = draws.choice(names)
+        if draws.random() < 0.5 or len(name.split()) < 2:
+            borrowed = Identifier(kind="person", value=_respelt(draws, name))
+        else:
+            given = draws.choice(names).split()[0] if draws.random() < 0.5 else _made_up_word(draws)
+            borrowed = Identifier(kind="person", value=f"{given} {name.split()[-1]}")
+    else:
+        borrowed = draws.choice(places)
+    return lead.model_copy(update={"identifiers": (borrowed, *lead.identifiers[1:])})
+
+
+def watchlist(config: RunConfig, agency: ResolvedAgency) -> tuple[Lead, ...]:
+    """An agency's watchlist: ``watchlist`` files on background people it already holds, drawn per
+    seed. Each name's words are, with :data:`WATCHLIST_FAMILIAR`, words of names in the scenario's
+    leads, else made up, so a few files share a surname (or more) with a plotter by chance — most
+    are innocent, and a linker that accepts weak links will hit them."""
+    if agency.watchlist <= 0:
+        return ()
+    names, _ = _vocabulary(config)
+    given = tuple(sorted({n.split()[0] for n in names}))
+    surnames = tuple(sorted({n.split()[-1] for n in names if len(n.split()) > 1}))
+    draws = rng(config.seed, "watchlist", agency.id)
+    files = []
+    for k in range(1, agency.watchlist + 1):
+        first = draws.choice(given) if given and draws.random() < WATCHLIST_FAMILIAR else _made_up_word(draws)
+        last = (
+            draws.choice(surnames)
+            if surnames and draws.random() < WATCHLIST_FAMILIAR
+            else _made_up_word(draws)
+        )
+        files.append(
+            Lead(
+                id=f"{agency.id}-w{k}",
+                origin=agency.id,
+                observed_at=config.scenario.start,
+                identifiers=(Identifier(kind="person", value=f"{first} {last}"),),
+                grading=WATCHLIST_GRADING,
+                summary="watchlist file",
+                detail="watchlist file",
+            )
+        )
+    return tuple(files)
 
 
 def _noise_lead(draws: random.Random, agency: str, n: int, at: SimTime) -> Observation:
