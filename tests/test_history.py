@@ -1,15 +1,14 @@
 """The Mumbai-2008 and Paris-2015 replays: traceable to the record, valid, and stable in outcome.
 
-What the outcomes are, and why, is argued in docs/scenarios.md. In short:
+What the outcomes are, and why, is argued in docs/scenarios.md. The plots are judged on the people
+who carried them out (their whereabouts are in the scenarios' ``actors``). In short:
 
-- Mumbai: under ``as-happened`` and ``siloed`` the attack happens, as it did. Under ``fusion-centre``
-  the joint India-UK-US cell puts GCHQ's collection on Zarrar Shah (who) together with his searches
-  for the Taj, the Oberoi and Nariman House (where) in front of the NIA days before the attack; the
-  Indian centre alone does not (GCHQ is not in it). Under ``bilateral`` the attack happens: GCHQ's
-  material is TOP SECRET and the India-UK and India-US arrangements carry nothing above SECRET.
-- Paris: the Verviers cell is disrupted by the Belgian federal police under every policy, as it was
-  historically, hours before its attack. The three 13 November teams are attacked under every
-  policy: no holding before the attack tied any known person to any of their targets.
+- Mumbai: the attack happens under every policy. No agency held a name of any of the ten gunmen or
+  of the Kuber; the only people and vessel the leads name (Zarrar Shah, Headley, the vessel the IB
+  reported) were in Pakistan, outside India's reach, or in international waters.
+- Paris: the Verviers cell is disrupted under every policy. The three 13 November teams and the two
+  Brussels teams of 22 March 2016 are attacked under ``as-happened`` and ``siloed``; pooled policies
+  can remove one member of the terrace team a year early (a partial disruption, drawn per seed).
 """
 
 from __future__ import annotations
@@ -20,44 +19,50 @@ from pathlib import Path
 import pytest
 
 from tearline import Fact, RunConfig, RunResult, Scenario, load_facts, load_scenario, replay
-from tearline.model._record import DecisionEvent, InjectEvent
+from tearline.model._record import DecisionEvent, EffectEvent, InjectEvent
 from tearline.model._scenario import Centre, Treaty
 from tearline.model._yaml import read
-from tearline.report._timeline import run_timeline
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SCENARIOS = {name: ROOT / "scenarios" / f"{name}.yaml" for name in ("mumbai-2008", "paris-2015")}
 POLICIES = ("siloed", "as-happened", "bilateral", "fusion-centre")
 
-# The outcome every policy gives, per plot. Asserted for seed 1 and for 20 seeds.
+_PARIS_HISTORY = {
+    "verviers-cell": "disrupted",
+    "stade-de-france": "attack",
+    "terraces": "attack",
+    "bataclan": "attack",
+    "brussels-airport": "attack",
+    "maelbeek": "attack",
+}
+# The outcome each policy gives with seed 1, per plot (the scenarios' expect blocks say the same).
 EXPECTED: dict[str, dict[str, dict[str, str]]] = {
-    "mumbai-2008": {
-        "siloed": {"mumbai-26-11": "attack"},
-        "as-happened": {"mumbai-26-11": "attack"},
-        # GCHQ's TOP SECRET collection on Shah is above the India-UK ceiling (SECRET), and the CIA's
-        # assessment that carries it is above the India-US ceiling: no Indian agency gets who + where.
-        "bilateral": {"mumbai-26-11": "attack"},
-        "fusion-centre": {"mumbai-26-11": "disrupted"},
-    },
+    "mumbai-2008": {policy: {"mumbai-26-11": "attack"} for policy in POLICIES},
     "paris-2015": {
-        policy: {
-            "verviers-cell": "disrupted",
-            "stade-de-france": "attack",
-            "terraces": "attack",
-            "bataclan": "attack",
-        }
-        for policy in POLICIES
+        "siloed": _PARIS_HISTORY,
+        "as-happened": _PARIS_HISTORY,
+        # The Belgian prosecutor, acting on who + where, holds the Verviers flat and the 2014 source
+        # tying the Abdeslam brothers to Abaaoud in one case: its order reaches Brahim in Molenbeek in
+        # January 2015 (seed 1 draws success), a year before he is on the terrace team.
+        "bilateral": {**_PARIS_HISTORY, "terraces": "partly-disrupted"},
+        "fusion-centre": _PARIS_HISTORY,
     },
 }
 # Plots each scenario's historical run must show attacked: the attacks that happened.
 HISTORICAL_ATTACKS = {
     "mumbai-2008": {"mumbai-26-11"},
-    "paris-2015": {"stade-de-france", "terraces", "bataclan"},
+    "paris-2015": {"stade-de-france", "terraces", "bataclan", "brussels-airport", "maelbeek"},
 }
 DISPUTED_INJECTS = {
     "mumbai-2008": {"embassy-headley-wife-2007"},
-    "paris-2015": {"trpolice-mostefai-entry-2013", "iqintel-warning-nov-12"},
+    "paris-2015": {
+        "trpolice-mostefai-entry-2013",
+        "iqintel-warning-nov-12",
+        "trpolice-bakraoui-deported",
+        "sis-abdeslam-flag",
+        "mechelen-quatre-vents-report",
+    },
 }
 _SOURCE_SEED_FILE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 
@@ -235,9 +240,10 @@ class TestOutcomesFixedSeed:
         result = await _run(scenarios[name], policy)
         assert _outcomes(result) == EXPECTED[name][policy]
         for o in result.summary.outcomes:
-            if o.result == "disrupted":
+            if o.result in ("disrupted", "partly-disrupted"):
                 assert o.warning_hours is not None and o.warning_hours > 0
                 assert o.disrupted_at is not None and o.disrupted_at < o.attack_at
+                assert o.removed
             else:
                 assert o.warning_hours is None
 
@@ -248,23 +254,26 @@ class TestOutcomesFixedSeed:
         outcomes = _outcomes(await _run(scenarios[name], policy))
         assert {plot for plot, result in outcomes.items() if result == "attack"} == HISTORICAL_ATTACKS[name]
 
-    async def test_mumbai_fusion_warning_is_printed(self, scenarios: dict[str, Scenario]) -> None:
+    @pytest.mark.parametrize("policy", POLICIES)
+    async def test_mumbai_actions_fall_out_of_reach(
+        self, policy: str, scenarios: dict[str, Scenario]
+    ) -> None:
+        """Whatever the policy, no Indian action reaches anyone: the people and the vessel the leads
+        name are in Pakistan or in international waters when the orders come."""
         s = scenarios["mumbai-2008"]
-        result = await _run(s, "fusion-centre")
+        result = await _run(s, policy)
+        effects = [e for e in result.events if isinstance(e, EffectEvent)]
+        assert all(e.result == "out-of-reach" and e.where in {"PK", "XZ", "ZZ"} for e in effects), effects
         (outcome,) = result.summary.outcomes
-        assert outcome.disrupted_by == "NIA"
-        # Seed 1 draws GCHQ's searches for 22 Nov: days of warning, not hours, and less than the week
-        # Mumbai held its raised alert in October (docs/scenarios.md).
-        assert outcome.warning_hours is not None
-        assert 24 < outcome.warning_hours < 7 * 24
-        rows = [r.what for r in run_timeline(s, result.events) if r.who == "OUTCOME"]
-        assert any("DISRUPTED by NIA" in r and "before the attack" in r for r in rows), rows
+        assert outcome.removed == ()
 
-    async def test_mumbai_indian_centre_alone_is_not_enough(self, scenarios: dict[str, Scenario]) -> None:
-        result = await _run(scenarios["mumbai-2008"], "fusion-centre:centre=india-nctc")
-        assert _outcomes(result) == {"mumbai-26-11": "attack"}
-        result = await _run(scenarios["mumbai-2008"], "fusion-centre:centre=india-uk-us-cell")
-        assert _outcomes(result) == {"mumbai-26-11": "disrupted"}
+    async def test_mumbai_coast_guard_searches_the_wrong_waters(self, scenarios: dict[str, Scenario]) -> None:
+        """As happened, the Coast Guard acts on the IB's alert while the vessel is in Pakistani waters."""
+        result = await _run(scenarios["mumbai-2008"], "as-happened")
+        searches = [e for e in result.events if isinstance(e, EffectEvent) and e.agency == "IN-CG"]
+        assert searches and {(e.actor, e.result, e.where) for e in searches} == {
+            ("lashkar-vessel", "out-of-reach", "PK")
+        }
 
     async def test_mumbai_bilateral_explains_itself(self, scenarios: dict[str, Scenario]) -> None:
         """The run's record says why: GCHQ's material stops at the India-UK ceiling."""
@@ -303,10 +312,16 @@ class TestDisputedFacts:
 
     @pytest.mark.parametrize("name", sorted(SCENARIOS))
     async def test_included_by_default_and_listed(self, name: str, scenarios: dict[str, Scenario]) -> None:
-        result = await _run(scenarios[name], "as-happened")
-        assert set(result.summary.disputed_included) == DISPUTED_INJECTS[name]
-        observed = {e.inject for e in result.events if isinstance(e, InjectEvent)}
-        assert DISPUTED_INJECTS[name] <= observed
+        """A disputed fact with a chance (an even one between two accounts) is in only the runs that
+        draw it; the others are always in."""
+        drawn = {i.id for i in scenarios[name].injects if i.uncertain is not None and i.uncertain.chance < 1}
+        for seed in (1, 2, 3):
+            result = await _run(scenarios[name], "as-happened", seed=seed)
+            included = set(result.summary.disputed_included)
+            assert DISPUTED_INJECTS[name] - drawn <= included <= DISPUTED_INJECTS[name]
+            observed = {e.inject for e in result.events if isinstance(e, InjectEvent)}
+            assert included <= observed
+            assert not (DISPUTED_INJECTS[name] - included) & observed
 
     @pytest.mark.parametrize("name", sorted(SCENARIOS))
     async def test_excluded_on_request(self, name: str, scenarios: dict[str, Scenario]) -> None:
@@ -336,27 +351,41 @@ def test_expect_blocks_agree_with_this_file(scenarios: dict[str, Scenario]) -> N
 
 @pytest.mark.slow
 class TestOutcomesManySeeds:
-    """Noise is seeded; the outcome class must not depend on the seed (20 seeds per policy)."""
+    """Seeds draw noise, uncertain dates, disputed facts and whether an action succeeds (20 seeds)."""
 
     SEEDS = range(1, 21)
 
-    @pytest.mark.parametrize(("name", "policy"), [(n, p) for n in sorted(SCENARIOS) for p in POLICIES])
-    async def test_outcome_class_is_stable(
+    @pytest.mark.parametrize("name", sorted(SCENARIOS))
+    @pytest.mark.parametrize("policy", ["as-happened", "siloed"])
+    async def test_history_repeats_in_every_seed(
         self, name: str, policy: str, scenarios: dict[str, Scenario]
     ) -> None:
-        warnings: dict[str, list[float]] = {}
+        """Without more cooperation than there was, every attack that happened happens, whatever is drawn."""
         for seed in self.SEEDS:
             result = await _run(scenarios[name], policy, seed=seed)
-            assert _outcomes(result) == EXPECTED[name][policy], f"seed {seed}"
-            for o in result.summary.outcomes:
-                if o.warning_hours is not None:
-                    warnings.setdefault(o.plot, []).append(o.warning_hours)
-        # Noise only moves a lead a few hours through a triage queue: the warning varies by less than
-        # one action delay (6 h), plus the widest date window an uncertain inject draws from.
-        drawn = max(
-            (i.uncertain.until - i.at for i in scenarios[name].injects if i.uncertain and i.uncertain.until),
-            default=0,
-        )
-        for plot, hours in warnings.items():
-            assert len(hours) == len(self.SEEDS)
-            assert max(hours) - min(hours) < 6 + drawn / 3600, (plot, min(hours), max(hours))
+            attacked = {plot for plot, outcome in _outcomes(result).items() if outcome == "attack"}
+            assert attacked == HISTORICAL_ATTACKS[name], f"seed {seed}"
+
+    @pytest.mark.parametrize("policy", POLICIES)
+    async def test_verviers_is_disrupted_in_every_seed(
+        self, policy: str, scenarios: dict[str, Scenario]
+    ) -> None:
+        for seed in self.SEEDS:
+            result = await _run(scenarios["paris-2015"], policy, seed=seed)
+            assert _outcomes(result)["verviers-cell"] == "disrupted", f"seed {seed}"
+
+    async def test_brussels_bombers_are_never_located(self, scenarios: dict[str, Scenario]) -> None:
+        """As happened, the orders that name a Brussels bomber (the wanted 'Kayal', Abrini) find him
+        nowhere the record places him: every such effect is out of reach."""
+        team = {
+            "ibrahim-el-bakraoui",
+            "najim-laachraoui",
+            "mohamed-abrini",
+            "khalid-el-bakraoui",
+            "osama-krayem",
+        }
+        for seed in self.SEEDS:
+            result = await _run(scenarios["paris-2015"], "as-happened", seed=seed)
+            effects = [e for e in result.events if isinstance(e, EffectEvent) and e.actor in team]
+            assert effects, f"seed {seed}"
+            assert {e.result for e in effects} == {"out-of-reach"}, f"seed {seed}"
