@@ -246,6 +246,20 @@ class TestOutcomesFixedSeed:
                 assert o.removed
             else:
                 assert o.warning_hours is None
+        # Against the ground truth, not the record's word: every arrest or interception was within
+        # the acting agency's jurisdiction at that moment, and whoever was removed before an attack
+        # is counted out of it.
+        s = scenarios[name]
+        removals = [
+            e for e in result.events if isinstance(e, EffectEvent) and e.result in ("arrested", "intercepted")
+        ]
+        for e in removals:
+            here = s.actor[e.actor].where(e.at)
+            assert here is not None and here.country in s.resolved[e.agency].jurisdiction, e
+        for o in result.summary.outcomes:
+            plot = next(p for p in s.plots if p.id == o.plot)
+            gone = {e.actor for e in removals if e.at < plot.attack_at}
+            assert set(o.removed) == gone & {*plot.team, *plot.approach}, o.plot
 
     @pytest.mark.parametrize("name", sorted(SCENARIOS))
     @pytest.mark.parametrize("policy", ["as-happened", "siloed"])
