@@ -68,6 +68,10 @@ EXCERPT_BYTES = 1024
 """How much of a refused message its dead letter keeps."""
 
 
+AUDIT_START = "0" * 64
+"""The ``prev`` of a service's first record event."""
+
+
 class _Envelope(Model):
     """Who sent what, for which run, effective at which sim time."""
 
@@ -96,6 +100,9 @@ class ReleaseEnvelope(_Envelope):
 class EventEnvelope(_Envelope):
     kind: Literal["event"] = "event"
     body: Event
+    prev: str = AUDIT_START
+    """The link of the sender's previous record event (:func:`audit_link`): each service's audit
+    topic is a hash chain, so a record removed, repeated or moved is seen where it happened."""
 
 
 class ConsentRequestEnvelope(_Envelope):
@@ -174,6 +181,16 @@ _KINDS = frozenset(_BY_KIND.values())
 
 def envelope(kind: Kind, *, run: str, sender: str, seq: int, at: int, body: Model) -> Envelope:
     return _BY_KIND[kind](run=run, sender=sender, seq=seq, at=at, body=body)  # type: ignore[call-arg,return-value]
+
+
+def audit_link(env: EventEnvelope) -> str:
+    """SHA-256 (hex) of the record event's envelope as published: the next one's ``prev``."""
+    return link_of(env.model_dump_json(by_alias=True).encode())
+
+
+def link_of(value: bytes) -> str:
+    """SHA-256 (hex) of an audit record's value as it is on the topic."""
+    return hashlib.sha256(value).hexdigest()
 
 
 class Rejected(Exception):

@@ -5,20 +5,24 @@ What each may do on a run's topics (``ns`` is the namespace; see docs/security.m
 ==============  =========================================================================
 principal       may
 ==============  =========================================================================
-agency ``A``    write ``ns.A.outbox`` and ``ns.actions`` (its orders to the world); read ``ns.A.inbox`` (in its group ``ns.A``); read and
-                write ``ns.clock`` (its ready/done reports) and ``ns.audit`` (its own record
-                events; it reads the audit to know where to resume after a restart); write
-                ``ns.deadletter``; create ``ns.clock`` if no driver has yet
-``GATEWAY``     the same for itself, and read every outbox and write every inbox
+agency ``A``    write ``ns.A.outbox`` and ``ns.actions`` (its orders to the world); read ``ns.A.inbox``
+                (in its group ``ns.A``); read the driver's ``ns.clock``; read and write its own
+                ``ns.clock.A`` (its ready/done reports) and ``ns.audit.A`` (its record events; it
+                reads them to know where to resume after a restart); write ``ns.deadletter``;
+                create ``ns.clock`` and ``ns.clock.A`` if no driver has yet
+``GATEWAY``     the same for itself; read every outbox and write every inbox; read every
+                ``ns.audit.*`` (it rebuilds the record to co-sign its audit seal)
 ``DRIVER``      create and describe the run's topics; write every inbox (the world's
-                observations), the clock, the audit and the dead letters; read the clock,
-                the audit (the record) and ``ns.actions`` (the world, in the driver's process)
+                observations), ``ns.clock``, ``ns.audit.WORLD`` and the dead letters; read the
+                clock, every service's reports, every audit topic (the record) and
+                ``ns.actions`` (the world, in the driver's process)
+``AUDITOR``     read the clock topics and every audit topic (``tearline audit verify --bootstrap``)
 ==============  =========================================================================
 
-Nobody but the cluster's admin (a super user) may delete a topic or its records, alter a topic,
-read another agency's inbox or write another's outbox. Kafka cannot tell one record of a topic
-from another, so an agency that may write the clock or the audit could write anything there:
-signatures (not ACLs) are what make such a record worthless.
+Every clock and audit topic has exactly one writer, so no principal can write a record that
+another principal's topic is read for: an agency cannot post a clock ``end`` or a gateway decision
+at all. Nobody but the cluster's admin (a super user) may delete a topic or its records, alter a
+topic, read another agency's inbox or write another's outbox.
 
 aiokafka 0.14's admin client has no call for SCRAM credentials or ACLs; both are sent here as
 Kafka protocol requests through it (AlterUserScramCredentials v0, CreateAcls v1).
@@ -56,6 +60,8 @@ from ._topics import Topics
 
 DRIVER = "DRIVER"
 """The principal of the process that drives a run (``tearline run --remote``)."""
+AUDITOR = "AUDITOR"
+"""A principal that may only read the clock and audit topics (``tearline audit verify --bootstrap``)."""
 
 SCRAM_SHA_512 = 2
 SCRAM_ITERATIONS = 8192
@@ -101,47 +107,70 @@ def acl_plan(topics: Topics, agencies: Iterable[str]) -> dict[str, list[Grant]]:
     """Every principal of a run in namespace ``topics`` with its grants (see the module's table)."""
     ns = topics.namespace
     agencies = sorted(agencies)
+    services = [GATEWAY, *agencies]
+    every_audit = topics.audits({WORLD, *services})
     plan: dict[str, list[Grant]] = {}
+
+    def topic(user: str, name: str, *operations: Operation) -> list[Grant]:
+        return [Grant(user, Resource.TOPIC, name, op) for op in operations]
+
+    def group(user: str, name: str, prefixed: bool = False) -> Grant:
+        return Grant(
+            user, Resource.GROUP, name, Operation.READ, Pattern.PREFIXED if prefixed else Pattern.LITERAL
+        )
 
     def service(name: str, reads: list[str], writes: list[str]) -> list[Grant]:
         user = f"User:{name}"
-        grants = [Grant(user, Resource.TOPIC, t, Operation.READ) for t in reads]
-        grants += [Grant(user, Resource.TOPIC, t, Operation.WRITE) for t in writes]
+        grants = [g for t in reads for g in topic(user, t, Operation.READ)]
+        grants += [g for t in writes for g in topic(user, t, Operation.WRITE)]
         grants += [
-            Grant(user, Resource.TOPIC, topics.clock, Operation.READ),
-            Grant(user, Resource.TOPIC, topics.clock, Operation.WRITE),
-            Grant(user, Resource.TOPIC, topics.clock, Operation.CREATE),
-            Grant(user, Resource.TOPIC, topics.audit, Operation.READ),
-            Grant(user, Resource.TOPIC, topics.audit, Operation.WRITE),
-            Grant(user, Resource.TOPIC, topics.deadletter, Operation.WRITE),
-            Grant(user, Resource.GROUP, f"{ns}.{name}", Operation.READ),
-            Grant(user, Resource.GROUP, f"{ns}.clock.{name}.", Operation.READ, Pattern.PREFIXED),
-            Grant(user, Resource.GROUP, f"{ns}.restart.{name}.", Operation.READ, Pattern.PREFIXED),
+            *topic(user, topics.clock, Operation.READ, Operation.CREATE),
+            *topic(user, topics.reports(name), Operation.READ, Operation.WRITE, Operation.CREATE),
+            *topic(user, topics.audit(name), Operation.READ, Operation.WRITE),
+            *topic(user, topics.deadletter, Operation.WRITE),
+            group(user, f"{ns}.{name}"),
+            group(user, f"{ns}.clock.{name}.", prefixed=True),
+            group(user, f"{ns}.restart.{name}.", prefixed=True),
         ]
         return sorted(set(grants))
 
     for a in agencies:
         plan[a] = service(a, [topics.inbox(a)], [topics.outbox(a), topics.actions])
-    plan[GATEWAY] = service(
-        GATEWAY, [topics.outbox(a) for a in agencies], [topics.inbox(a) for a in agencies]
+    plan[GATEWAY] = sorted(
+        {
+            *service(
+                GATEWAY,
+                [*(topics.outbox(a) for a in agencies), *every_audit],
+                [topics.inbox(a) for a in agencies],
+            ),
+            group(f"User:{GATEWAY}", f"{ns}.record.", prefixed=True),
+        }
     )
     user = f"User:{DRIVER}"
     plan[DRIVER] = sorted(
         {
             Grant(user, Resource.TOPIC, f"{ns}.", Operation.CREATE, Pattern.PREFIXED),
             Grant(user, Resource.TOPIC, f"{ns}.", Operation.DESCRIBE, Pattern.PREFIXED),
-            *(Grant(user, Resource.TOPIC, topics.inbox(a), Operation.WRITE) for a in agencies),
-            *(
-                Grant(user, Resource.TOPIC, t, op)
-                for t in (topics.clock, topics.audit)
-                for op in (Operation.READ, Operation.WRITE)
-            ),
-            Grant(user, Resource.TOPIC, topics.deadletter, Operation.WRITE),
+            *(g for a in agencies for g in topic(user, topics.inbox(a), Operation.WRITE)),
+            *topic(user, topics.clock, Operation.READ, Operation.WRITE),
+            *(g for s in services for g in topic(user, topics.reports(s), Operation.READ)),
+            *(g for t in every_audit for g in topic(user, t, Operation.READ)),
+            *topic(user, topics.audit(WORLD), Operation.WRITE),
+            *topic(user, topics.deadletter, Operation.WRITE),
             # the world runs in the driver's process and carries out the agencies' actions
-            Grant(user, Resource.TOPIC, topics.actions, Operation.READ),
-            Grant(user, Resource.GROUP, f"{ns}.{WORLD}", Operation.READ),
-            Grant(user, Resource.GROUP, f"{ns}.clock.driver.", Operation.READ, Pattern.PREFIXED),
-            Grant(user, Resource.GROUP, f"{ns}.record.", Operation.READ, Pattern.PREFIXED),
+            *topic(user, topics.actions, Operation.READ),
+            group(user, f"{ns}.{WORLD}"),
+            group(user, f"{ns}.clock.driver.", prefixed=True),
+            group(user, f"{ns}.record.", prefixed=True),
+        }
+    )
+    user = f"User:{AUDITOR}"
+    plan[AUDITOR] = sorted(
+        {
+            *topic(user, topics.clock, Operation.READ),
+            *(g for s in services for g in topic(user, topics.reports(s), Operation.READ)),
+            *(g for t in every_audit for g in topic(user, t, Operation.READ)),
+            group(user, f"{ns}.verify.", prefixed=True),
         }
     )
     return plan

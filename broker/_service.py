@@ -24,7 +24,20 @@ from pydantic import ValidationError
 
 from tearline.model import Event, Model, RunError, SimTime, iso
 
-from ._envelope import Envelope, Kind, Proof, Rejected, dead_letter, envelope, hand_over, open_proved, seal
+from ._envelope import (
+    AUDIT_START,
+    Envelope,
+    EventEnvelope,
+    Kind,
+    Proof,
+    Rejected,
+    audit_link,
+    dead_letter,
+    envelope,
+    hand_over,
+    open_proved,
+    seal,
+)
 from ._keys import Keystore
 from ._topics import Topics
 from ._transport import Consumer, Transport, drain
@@ -65,6 +78,8 @@ class Outgoing:
     topic: str
     key: bytes
     envelope: Envelope
+    event: bool = False
+    """A record event (for the service's own audit topic)."""
 
 
 class Service:
@@ -88,7 +103,7 @@ class Service:
         self.proof: Proof | None = None
         """The sender's signature on the message being handled."""
         self._outgoing: list[Outgoing] = []
-        self._audit = settings.topics.audit
+        self._audit = settings.topics.audit(name)
         self._name_key = name.encode()
         self._addressee: dict[str, str | None] = {}
         self._local = self.transport.local and not self.keys.sealed
@@ -96,6 +111,8 @@ class Service:
         self._unread = False
         """Input read since the last commit."""
         self._seq = 0
+        self._audit_head = AUDIT_START
+        """The link of this service's last record event: the next one names it (``prev``)."""
         self._suppress_through = settings.suppress_through
         self.rejected: Counter[str] = Counter()
         """Messages refused, by reason code (each also on the dead-letter topic)."""
@@ -238,8 +255,14 @@ class Service:
         """Add an event to the run record (the audit topic), stamped now, by this service."""
         self._seq += 1
         event = event_type(at=self.now, by=self.name, seq=self._seq, **fields)
-        env = envelope("event", run=self.run, sender=self.name, seq=self._seq, at=self.now, body=event)
-        self._outgoing.append(Outgoing(self._audit, self._name_key, env))
+        env = EventEnvelope(
+            run=self.run, sender=self.name, seq=self._seq, at=self.now, body=event, prev=self._audit_head
+        )
+        if not self._local:
+            # Each writer's audit topic is a hash chain (in one process nobody else reads it).
+            # Suppressed events after a restart are chained too: the chain is the one before the crash.
+            self._audit_head = audit_link(env)
+        self._outgoing.append(Outgoing(self._audit, self._name_key, env, event=True))
 
     def _emit(self, topic: str, kind: Kind, body: Model, *, key: str, at: SimTime) -> None:
         self._seq += 1
@@ -268,7 +291,7 @@ class Service:
         for o in out:
             if o.envelope.seq <= self._suppress_through:
                 continue  # already on the log before a restart
-            if o.topic == self._audit:
+            if o.event:
                 record.append(o)
                 continue
             await self._send(o)

@@ -10,11 +10,17 @@ from ._transport import TopicSpec
 
 LEAD_PARTITIONS = 3
 """Outboxes and inboxes are keyed by lead id over this many partitions."""
+KEEP = {"retention.ms": "-1"}
+"""Every run topic is kept (min.insync.replicas: the cluster default, 1 here, 2 in compose)."""
 
 
 class Topics:
-    """``<ns>.<agency>.outbox``, ``<ns>.<agency>.inbox``, ``<ns>.audit``, ``<ns>.deadletter``, ``<ns>.clock``,
-    ``<ns>.actions``."""
+    """``<ns>.<agency>.outbox``, ``<ns>.<agency>.inbox``, ``<ns>.deadletter``, ``<ns>.actions``, and the
+    per-writer topics: ``<ns>.clock`` (the driver's), ``<ns>.clock.<service>`` (a service's reports to
+    the driver) and ``<ns>.audit.<writer>`` (one service's record events).
+
+    Each clock and audit topic has one writer, so that a cluster's per-topic ACLs can say who may
+    write it (Kafka cannot tell one record of a topic from another)."""
 
     def __init__(self, namespace: str = "tearline") -> None:
         self.namespace = namespace
@@ -38,9 +44,17 @@ class Topics:
             return None
         return name if box == "inbox" else GATEWAY if box == "outbox" else None
 
-    @property
-    def audit(self) -> str:
-        return f"{self.namespace}.audit"
+    def audit(self, writer: str) -> str:
+        """The record events ``writer`` (the world, the gateway or an agency) alone writes."""
+        return f"{self.namespace}.audit.{writer}"
+
+    def audits(self, writers: Iterable[str]) -> list[str]:
+        return [self.audit(w) for w in sorted(writers)]
+
+    def audit_writer(self, topic: str) -> str | None:
+        """Who alone writes the audit topic ``topic`` (None: not an audit topic)."""
+        prefix = f"{self.namespace}.audit."
+        return topic[len(prefix) :] if topic.startswith(prefix) and len(topic) > len(prefix) else None
 
     @property
     def deadletter(self) -> str:
@@ -53,18 +67,28 @@ class Topics:
 
     @property
     def clock(self) -> str:
+        """The driver's announcements, ticks, ends and seals (the driver alone writes it)."""
         return f"{self.namespace}.clock"
+
+    def reports(self, service: str) -> str:
+        """``service``'s ready and done reports and its seal (it alone writes it)."""
+        return f"{self.namespace}.clock.{service}"
 
     def specs(self, agencies: Iterable[str]) -> list[TopicSpec]:
         """Every topic a run needs, with explicit partitions and configs."""
-        keep = {"retention.ms": "-1"}  # min.insync.replicas: the cluster default (1 here, 2 in compose)
+        agencies = sorted(agencies)
         specs = [
-            TopicSpec(self.audit, 1, keep),
-            TopicSpec(self.deadletter, 1, keep),
-            TopicSpec(self.clock, 1, keep),
-            TopicSpec(self.actions, 1, keep),
+            TopicSpec(self.deadletter, 1, KEEP),
+            TopicSpec(self.clock, 1, KEEP),
+            TopicSpec(self.actions, 1, KEEP),
         ]
-        for a in sorted(agencies):
-            specs.append(TopicSpec(self.outbox(a), LEAD_PARTITIONS, keep))
-            specs.append(TopicSpec(self.inbox(a), LEAD_PARTITIONS, keep))
+        specs += [TopicSpec(self.audit(w), 1, KEEP) for w in sorted({WORLD, GATEWAY, *agencies})]
+        specs += [TopicSpec(self.reports(s), 1, KEEP) for s in sorted({GATEWAY, *agencies})]
+        for a in agencies:
+            specs.append(TopicSpec(self.outbox(a), LEAD_PARTITIONS, KEEP))
+            specs.append(TopicSpec(self.inbox(a), LEAD_PARTITIONS, KEEP))
         return specs
+
+    def service_specs(self, service: str) -> list[TopicSpec]:
+        """The clock topics a service needs before any driver has created the run's topics."""
+        return [TopicSpec(self.clock, 1, KEEP), TopicSpec(self.reports(service), 1, KEEP)]

@@ -4,7 +4,8 @@ The gateway, each agency and the driver run as services that meet only on Kafka,
 only its own private keys (the registry is public). One seat, SFS, turns hostile mid-run with a
 plain Kafka client and its own keys: it forges a lead "from" NSIG, replays a genuine release meant
 for NSS into its own inbox and into NSS's again, writes a fake NSS interdiction and a gateway
-event with sequence 10⁹ into the audit topic, and posts a fake clock ``end``. Then the gateway
+event with sequence 10⁹ into their audit topics, and posts a fake clock ``end`` (on a broker
+without ACLs; with them, it could write none of these topics: tests/broker/test_kafka_security.py). Then the gateway
 crashes and is started again. The run completes with the clean digest; each refusal is counted.
 """
 
@@ -118,14 +119,14 @@ async def test_a_hostile_participant_changes_nothing_and_every_attack_is_counted
                 identifiers=("karim.vale@example.org",), score=0.99,
             )  # fmt: skip
             forged = EventEnvelope(run=config.run_id, sender="NSS", seq=10**6, at=t, body=action)
-            await post(topics.audit, forged.model_dump_json().encode(), "NSS")
+            await post(topics.audit("NSS"), forged.model_dump_json().encode(), "NSS")
             # 4. A gateway event with sequence 10⁹: would make a restarted gateway suppress everything.
             decision = DecisionEvent(
                 at=t, by=GATEWAY, seq=10**9, lead="x", sender="SFS", recipient="NSS", action="withhold",
                 rule="r", reason="forged",
             )  # fmt: skip
             high = EventEnvelope(run=config.run_id, sender=GATEWAY, seq=10**9, at=t, body=decision)
-            await post(topics.audit, high.model_dump_json().encode(), GATEWAY)
+            await post(topics.audit(GATEWAY), high.model_dump_json().encode(), GATEWAY)
             # 5. A fake clock end for the open session.
             announce = next(
                 json.loads(v)
@@ -175,4 +176,4 @@ async def test_a_hostile_participant_changes_nothing_and_every_attack_is_counted
     result.write(tmp_path / "run")
     verdict = verify_audit(tmp_path / "run", trusted=seat())
     assert verdict.ok, verdict.problems
-    assert verdict.signers == (CLOCK,)  # in a distributed run the driver alone seals the record
+    assert verdict.signers == (CLOCK, GATEWAY)  # the gateway co-signs what it rebuilt from the topics

@@ -20,7 +20,7 @@ from structlog.testing import capture_logs
 
 from tearline import RunConfig, Scenario, replay
 from tearline.broker import KafkaTransport, TopicSpec
-from tearline.model import configure
+from tearline.model import GATEWAY, configure
 from tearline.run._driver import Run
 
 from .conftest import TEACHING
@@ -46,7 +46,9 @@ def _check_run(procs: Processes, out: Path, digest: str) -> None:
 
 
 async def _audit(bootstrap: str, run: Run) -> list[dict[str, Any]]:
-    return [json.loads(v) for v in await read_topic(bootstrap, run.topics.audit)]
+    return [
+        json.loads(v) for topic in run.topics.audits(run.senders) for v in await read_topic(bootstrap, topic)
+    ]
 
 
 def _nothing_lost(audit: list[dict[str, Any]], run: Run) -> Counter[tuple[str, int]]:
@@ -99,7 +101,7 @@ async def test_a_broker_down_for_a_minute_mid_run_is_waited_for(
             with capture_logs() as logs:
                 # Longer than the client's 30 s request timeout: aiokafka gives up, the transport waits.
                 publish = asyncio.create_task(kafka.publish(f"{procs.namespace}.probe", b"sent while down"))
-                query = asyncio.create_task(kafka.end_offsets([run.topics.audit]))
+                query = asyncio.create_task(kafka.end_offsets([run.topics.audit(GATEWAY)]))
                 await asyncio.sleep(max(0.0, 60 - (time.monotonic() - stopped)))
                 assert not publish.done() and not query.done(), (publish, query)
                 assert all(p.poll() is None for p in procs.procs.values()), procs.logs()  # nobody died
@@ -107,7 +109,7 @@ async def test_a_broker_down_for_a_minute_mid_run_is_waited_for(
                 assert bootstrap == procs.bootstrap  # the same address, on the same data
                 down = time.monotonic() - stopped
                 assert await asyncio.wait_for(publish, 120) == (0, 0)
-                assert (await asyncio.wait_for(query, 120))[run.topics.audit][0] > 0
+                assert (await asyncio.wait_for(query, 120))[run.topics.audit(GATEWAY)][0] > 0
             configure(level="error")
             events = [entry["event"] for entry in logs]
             assert "kafka unavailable: waiting" in events and "kafka is back" in events, logs
@@ -145,7 +147,7 @@ async def test_a_three_node_cluster_loses_nothing_when_a_broker_is_killed(
         _start_run(procs, config, out, wait=120)
         async with Clock(procs.bootstrap, procs.namespace) as clock:
             tick = await clock.until(lambda m: m["kind"] == "tick" and m["window"] >= 60)
-        victim, isr = await _leader(procs.bootstrap, run.topics.audit)
+        victim, isr = await _leader(procs.bootstrap, run.topics.audit(GATEWAY))
         assert sorted(isr) == [1, 2, 3]  # replication factor 3, every replica in sync
         await asyncio.to_thread(three_nodes.kill_node, victim)
         await procs.wait_all(timeout=300)
@@ -156,7 +158,7 @@ async def test_a_three_node_cluster_loses_nothing_when_a_broker_is_killed(
 
         await asyncio.to_thread(three_nodes.start_node, victim)
         deadline = time.monotonic() + 90
-        while victim not in (await _leader(procs.bootstrap, run.topics.audit))[1]:
+        while victim not in (await _leader(procs.bootstrap, run.topics.audit(GATEWAY)))[1]:
             assert time.monotonic() < deadline, f"node {victim} did not rejoin the audit topic's ISR"
             await asyncio.sleep(1)
         assert three_nodes.status()

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tearline.broker import DRIVER, acl_plan, create_principals, new_password
+from tearline.broker import AUDITOR, DRIVER, acl_plan, create_principals, new_password
 from tearline.model import GATEWAY
 from tearline.run import Run
 
@@ -87,8 +87,8 @@ def principals(
         with os.fdopen(fd, "w") as f:
             f.write(password + "\n")
     grants = sum(len(g) for g in plan.values())
-    services = ", ".join(n for n in sorted(plan) if n not in {DRIVER, GATEWAY})
+    services = ", ".join(n for n in sorted(plan) if n not in {AUDITOR, DRIVER, GATEWAY})
     err.print(
-        f"{len(plan)} principals ({DRIVER}, {GATEWAY}, {services}) with {grants} ACLs in namespace "
+        f"{len(plan)} principals ({DRIVER}, {GATEWAY}, {AUDITOR}, {services}) with {grants} ACLs in namespace "
         f"{namespace}; passwords in {out_dir}/"
     )

@@ -1,7 +1,17 @@
 """What a run means, read from its record alone: the judge, the summary, timelines, explanations,
 and one writer per output format."""
 
-from ._audit import AUDIT_FILE, AuditInputError, AuditSeal, AuditVerdict, seal_audit, verify_audit
+from ._audit import (
+    AUDIT_FILE,
+    AuditInputError,
+    AuditSeal,
+    AuditVerdict,
+    cosign,
+    head_statement,
+    seal_audit,
+    seal_head,
+    verify_audit,
+)
 from ._comparison import plot_comparison, plot_tornado, read_parquet, write_csv, write_parquet, write_table
 from ._explain import ExplainError, Explanation, as_json, explain_lead, render
 from ._html import research_report, run_report, write_html
@@ -25,7 +35,9 @@ __all__ = [
     "RunDirError",
     "Summary",
     "as_json",
+    "cosign",
     "explain_lead",
+    "head_statement",
     "inject_timeline",
     "judge",
     "plot_comparison",
@@ -37,6 +49,7 @@ __all__ = [
     "run_report",
     "run_timeline",
     "seal_audit",
+    "seal_head",
     "summarise",
     "summary_json",
     "tally_requests",

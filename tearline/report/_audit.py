@@ -97,12 +97,36 @@ def seal_audit(record: bytes, run_id: str, keys: Keystore, signers: Sequence[str
     )
 
 
+def seal_head(seal: AuditSeal) -> str:
+    """The chain's head (the start link for an empty record)."""
+    return seal.chain[-1] if seal.chain else _start(seal.run_id).hex()
+
+
+def head_statement(run_id: str, head: str, events: int) -> bytes:
+    """What a signer of the audit seal signs (the run, the chain's head, the number of events)."""
+    return _statement(run_id, head, events)
+
+
+def cosign(seal: AuditSeal, signer: str, signature: bytes, keys: Keystore) -> AuditSeal | None:
+    """``seal`` with ``signer``'s signature over its head added, if it verifies against ``signer``'s
+    key in ``keys``' registry (None: it does not, so the signer sealed another record)."""
+    key = keys.public[signer].sign
+    if not verify_ed25519(key, head_statement(seal.run_id, seal_head(seal), len(seal.chain)), signature):
+        return None
+    return seal.model_copy(
+        update={
+            "signatures": {**seal.signatures, signer: base64.b64encode(signature).decode()},
+            "keys": {**seal.keys, signer: public_text(key)},
+        }
+    )
+
+
 def write_audit(out: Path, seal: AuditSeal) -> None:
     (out / AUDIT_FILE).write_text(seal.model_dump_json(indent=2) + "\n")
 
 
 def verify_audit(
-    run_dir: Path, *, trusted: Keystore | None = None, required: Sequence[str] = ("CLOCK",)
+    run_dir: Path, *, trusted: Keystore | None = None, required: Sequence[str] = ("CLOCK", "GATEWAY")
 ) -> AuditVerdict:
     """Check ``record.jsonl`` against ``audit.json``: every link, the head's signatures.
 

@@ -18,6 +18,7 @@ from ._exercise import (
     read_moves,
     write_moves,
 )
+from ._verify import LiveVerdict, verify_live
 from ._world import World
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Exercise",
     "Holding",
     "InjectMove",
+    "LiveVerdict",
     "Move",
     "NoteMove",
     "PolicyMove",
@@ -42,5 +44,6 @@ __all__ = [
     "replay",
     "scoped_replay",
     "serve",
+    "verify_live",
     "write_moves",
 ]

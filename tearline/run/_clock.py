@@ -3,7 +3,11 @@
 One process drives (``tearline run --transport kafka --remote``): it owns the world (the injects
 and the noise) and the clock. The release gateway (``tearline broker``) and each agency
 (``tearline agency NAME``) run as their own services, anywhere that reaches the cluster. They
-talk on one single-partition topic, ``<ns>.clock``, in signed JSON messages:
+talk in signed JSON messages on single-partition topics that each have one writer: the driver's
+``<ns>.clock`` (announce, tick, end, sealed), read by everyone, and each service's
+``<ns>.clock.<service>`` (ready, done, cosign), read by the driver and by the service itself when
+it restarts. A message is taken only from its writer's topic, so a cluster's ACLs can say who may
+write the clock:
 
 ``announce``  driver → all. A new *session*: the whole :class:`~tearline.RunConfig` (so every
               process builds the same :class:`~tearline._run.Run`: agencies, topics, keys), the
@@ -16,6 +20,10 @@ talk on one single-partition topic, ``<ns>.clock``, in signed JSON messages:
               committed; carries the service's next due time, its last sequence number and its
               dead-letter count.
 ``end``       driver → all. The session finished (or was aborted); services exit.
+``cosign``    gateway → driver. After a finished session the gateway reads the record from the
+              audit topics itself and signs the head of its audit chain (``tearline.report``).
+``sealed``    driver → all. The audit seal: the record's digest, the chain's head and the
+              signatures of the driver and the gateway (``tearline audit verify --bootstrap``).
 
 The driver publishes ``tick n+1`` only when every participant has reported ``done n``: each of them
 has read everything that was on its input topics when the tick went out (the world's
@@ -36,7 +44,9 @@ changes nothing in the record). The driver waits for it, up to ``wait`` seconds 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -45,7 +55,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
 from pydantic import Field, TypeAdapter, ValidationError
@@ -65,6 +75,8 @@ from tearline.broker import (
     signed,
 )
 from tearline.model import GATEWAY, Model, RunConfig, RunError, SimTime, iso
+from tearline.report import cosign as cosign_seal
+from tearline.report import seal_head
 
 from ._driver import CLOCK, Run, RunResult, replay
 
@@ -119,8 +131,34 @@ class End(Model):
     detail: str = ""
 
 
-Control = Annotated[Announce | Ready | Tick | Done | End, Field(discriminator="kind")]
+class Cosign(Model):
+    kind: Literal["cosign"] = "cosign"
+    session: str
+    service: str
+    digest: str
+    """The record's digest as the co-signer rebuilt it."""
+    events: int
+    head: str
+    signature: str
+    """Ed25519 (base64) over the audit chain's head (:func:`tearline.report.head_statement`)."""
+
+
+class Sealed(Model):
+    kind: Literal["sealed"] = "sealed"
+    session: str
+    run: str
+    digest: str
+    events: int
+    head: str
+    signatures: dict[str, str]
+
+
+Control = Annotated[Announce | Ready | Tick | Done | End | Cosign | Sealed, Field(discriminator="kind")]
 CONTROL: TypeAdapter[Control] = TypeAdapter(Control)
+DRIVER_KINDS = (Announce, Tick, End, Sealed)
+"""What only the driver writes, on ``<ns>.clock``; the rest a service writes on its own topic."""
+PENDING_LIMIT = 10_000
+"""Reports read before their session's announcement are kept (at most this many) until it is."""
 
 
 @dataclass
@@ -134,6 +172,8 @@ class Session:
     dones: dict[tuple[str, int], Done] = field(default_factory=dict)
     latest: dict[str, Done] = field(default_factory=dict)
     """Each service's most recent report."""
+    cosigns: dict[str, Cosign] = field(default_factory=dict)
+    sealed: Sealed | None = None
 
     @property
     def id(self) -> str:
@@ -148,35 +188,40 @@ def start_command(service: str, namespace: str, bootstrap: str | None) -> str:
 
 
 class ClockLog:
-    """Reads ``<ns>.clock``: verifies each message and keeps the state of every session."""
+    """Reads the clock topics: verifies each message and keeps the state of every session."""
 
-    def __init__(self, consumer: Consumer, name: str, keys: Keystore) -> None:
+    def __init__(self, consumer: Consumer, name: str, keys: Keystore, topics: Topics) -> None:
         self._consumer = consumer
         self._name = name
         self._keys = keys
+        self._topics = topics
         self.sessions: dict[str, Session] = {}
         self.order: list[str] = []
         self.ignored = 0
+        self._pending: list[tuple[Message, Control]] = []
 
     async def read(self, timeout: float) -> list[Control]:
         """New verified messages (waiting up to ``timeout`` s for the first)."""
         out: list[Control] = []
         for message in await self._consumer.poll(timeout=timeout):
-            msg = self._accept(message)
-            if msg is not None:
-                out.append(msg)
+            out.extend(self._accept(message))
         return out
 
     async def catch_up(self) -> None:
-        """Read everything on the clock topic now."""
+        """Read everything on the clock topics now."""
         for message in await drain(self._consumer):
             self._accept(message)
 
-    def _accept(self, message: Message) -> Control | None:
+    def _accept(self, message: Message) -> list[Control]:
         try:
             msg = CONTROL.validate_json(message.value)
         except ValidationError:
             return self._ignore(message, "not a clock message")
+        is_driver = isinstance(msg, DRIVER_KINDS)
+        writer = CLOCK if is_driver else getattr(msg, "service", "")
+        topic = self._topics.clock if is_driver else self._topics.reports(writer)
+        if message.topic != topic:
+            return self._ignore(message, f"a {msg.kind} message on {message.topic} (it belongs on {topic})")
         sig = message.header(SIG_HEADER) or b""
         if isinstance(msg, Announce):
             if msg.run != msg.config.run_id or not self._keys.verify(CLOCK, message.value, sig):
@@ -191,11 +236,24 @@ class ClockLog:
                     ),
                 )
             self.adopt(msg)
-            return msg
-        session = self.sessions.get(msg.session)
-        if session is None:
-            return None  # a session announced before this reader's start offsets
-        signer = msg.service if isinstance(msg, Ready | Done) else CLOCK
+            return [msg, *self._release(msg.session)]
+        if msg.session not in self.sessions:
+            # A report read before its session's announcement (another topic), or a session
+            # announced before this reader's start offsets: kept until the announcement comes.
+            if not is_driver and len(self._pending) < PENDING_LIMIT:
+                self._pending.append((message, msg))
+            return []
+        return self._apply(message, msg)
+
+    def _release(self, session: str) -> list[Control]:
+        mine = [(m, c) for m, c in self._pending if c.session == session]
+        self._pending = [(m, c) for m, c in self._pending if c.session != session]
+        return [c for m, c in mine for c in self._apply(m, c)]
+
+    def _apply(self, message: Message, msg: Control) -> list[Control]:
+        session = self.sessions[msg.session]
+        sig = message.header(SIG_HEADER) or b""
+        signer = CLOCK if isinstance(msg, DRIVER_KINDS) else getattr(msg, "service", "")
         if signer != CLOCK and signer not in session.announce.participants:
             return self._ignore(message, f"report from {signer}, who is not in the session")
         if not self._keys.verify(signer, message.value, sig):
@@ -212,7 +270,11 @@ class ClockLog:
                 session.latest[msg.service] = msg
         elif isinstance(msg, End):
             session.ended = msg
-        return msg
+        elif isinstance(msg, Cosign):
+            session.cosigns.setdefault(msg.service, msg)
+        elif isinstance(msg, Sealed):
+            session.sealed = session.sealed or msg
+        return [msg]
 
     def adopt(self, announce: Announce) -> Session:
         """Know of a session (the driver adopts its own before it reads it back)."""
@@ -221,10 +283,16 @@ class ClockLog:
             self.order.append(announce.session)
         return self.sessions[announce.session]
 
-    def _ignore(self, message: Message, reason: str) -> Control | None:
+    def _ignore(self, message: Message, reason: str) -> list[Control]:
         self.ignored += 1
-        log.warning("clock message ignored", reader=self._name, reason=reason, offset=message.offset)
-        return None
+        log.warning(
+            "clock message ignored",
+            reader=self._name,
+            reason=reason,
+            topic=message.topic,
+            offset=message.offset,
+        )
+        return []
 
     def open_session(self) -> Session | None:
         """The most recently announced session, unless it has ended."""
@@ -298,10 +366,12 @@ class RemoteRun:
     async def announce(self) -> None:
         """Create the topics, fix the run's start offsets, announce the session, wait for every service."""
         start = await scope(self.transport, self.run)
+        topics = self.run.topics
         consumer = await self.transport.subscribe(
-            _clock_group(self.run.topics.namespace, "driver"), [self.run.topics.clock]
+            _clock_group(topics.namespace, "driver"),
+            [topics.clock, *(topics.reports(p) for p in self.participants)],
         )
-        self._clock = ClockLog(consumer, "driver", self.run.keys)
+        self._clock = ClockLog(consumer, "driver", self.run.keys, topics)
         await self._clock.catch_up()
         msg = Announce(
             session=self.session_id,
@@ -371,6 +441,49 @@ class RemoteRun:
         if self._clock is None:
             return
         msg = End(session=self.session_id, reason=reason, detail=detail)
+        await post(self.transport, self.run.topics.clock, msg, self.run.keys, CLOCK)
+
+    async def cosign(self, result: RunResult) -> RunResult:
+        """Wait for the gateway's signature on the record's audit chain and add it to the seal.
+
+        The gateway rebuilds the record from the audit topics itself: a signature over another
+        record (or none within ``wait`` s) leaves the seal without it, said in a warning, and
+        ``tearline audit verify`` then fails for want of the gateway's signature."""
+        assert self._clock is not None
+        deadline = time.monotonic() + self.wait
+        while GATEWAY not in self.session.cosigns and time.monotonic() < deadline:
+            await self._clock.read(timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+        cosign = self.session.cosigns.get(GATEWAY)
+        if cosign is None:
+            log.warning("the gateway did not co-sign the audit seal", wait=self.wait)
+            return result
+        if cosign.digest != result.digest:
+            log.warning(
+                "the gateway sealed another record; its signature is left out",
+                gateway_digest=cosign.digest,
+                digest=result.digest,
+            )
+            return result
+        try:
+            signature = base64.b64decode(cosign.signature.encode(), validate=True)
+        except ValueError:
+            signature = b""
+        audit = cosign_seal(result.audit, GATEWAY, signature, self.run.keys)
+        if audit is None:
+            log.warning("the gateway's signature on the audit seal does not verify; it is left out")
+            return result
+        return dataclasses.replace(result, audit=audit)
+
+    async def sealed(self, result: RunResult) -> None:
+        """Publish the audit seal on the clock, for ``tearline audit verify --bootstrap``."""
+        msg = Sealed(
+            session=self.session_id,
+            run=self.run.config.run_id,
+            digest=result.digest,
+            events=len(result.audit.chain),
+            head=seal_head(result.audit),
+            signatures=dict(result.audit.signatures),
+        )
         await post(self.transport, self.run.topics.clock, msg, self.run.keys, CLOCK)
 
     def dead_letters(self) -> int:
@@ -447,6 +560,8 @@ async def drive(
             dead_letters=world.dead_letters + remote.dead_letters(),
             rejected=rejected,
         )
+        result = await remote.cosign(result)
+        await remote.sealed(result)
         rlog.info("run finished", digest=result.digest, windows=driver.windows)
         return result
     finally:
@@ -498,6 +613,22 @@ def _clock_refused(clock: ClockLog) -> Counter[str]:
 
 
 # -- a service -------------------------------------------------------------------------------
+async def _cosign(transport: Transport, run: Run, session: Session, slog: Any) -> None:
+    """The gateway's part of the audit seal: rebuild the record from the audit topics, sign its head."""
+    events = await run.collect(transport)
+    result = run.finish(events, transport_name=transport.name, cosigners=(GATEWAY,))
+    msg = Cosign(
+        session=session.id,
+        service=GATEWAY,
+        digest=result.digest,
+        events=len(result.audit.chain),
+        head=seal_head(result.audit),
+        signature=result.audit.signatures[GATEWAY],
+    )
+    await post(transport, run.topics.reports(GATEWAY), msg, run.keys, GATEWAY)
+    slog.info("audit seal co-signed", digest=result.digest, events=len(result.audit.chain))
+
+
 @dataclass(frozen=True)
 class Served:
     """How a service's session ended."""
@@ -516,7 +647,7 @@ async def last_audit_seq(transport: Transport, run: Run, service: str) -> int:
     Reads with a group of its own, so services restarting at the same time do not split the topic.
     """
     consumer = await transport.subscribe(
-        f"{run.topics.namespace}.restart.{service}.{uuid.uuid4().hex[:12]}", [run.topics.audit]
+        f"{run.topics.namespace}.restart.{service}.{uuid.uuid4().hex[:12]}", [run.topics.audit(service)]
     )
     top = 0
     try:
@@ -555,9 +686,9 @@ async def serve(
     """
     keys.require((name,), holding=(name,))
     topics = Topics(namespace)
-    await transport.create_topics([spec for spec in topics.specs(()) if spec.name == topics.clock])
-    reader = await transport.subscribe(_clock_group(namespace, name), [topics.clock])
-    clock = ClockLog(reader, name, keys)
+    await transport.create_topics(topics.service_specs(name))
+    reader = await transport.subscribe(_clock_group(namespace, name), [topics.clock, topics.reports(name)])
+    clock = ClockLog(reader, name, keys, topics)
     try:
         await clock.catch_up()
         session = clock.open_session()
@@ -614,7 +745,7 @@ async def _serve_session(
             suppress_through=suppress,
             resumed=resumed,
         )
-        await post(transport, run.topics.clock, ready, run.keys, name)
+        await post(transport, run.topics.reports(name), ready, run.keys, name)
         slog.info("joined", resumed=resumed, suppress_through=suppress)
 
         async def answer(tick: Tick, *, restarted: bool) -> None:
@@ -631,7 +762,7 @@ async def _serve_session(
                 dead_letters=service.dead_letters,
                 rejected=dict(service.rejected + _clock_refused(clock)),
             )
-            await post(transport, run.topics.clock, done, run.keys, name)
+            await post(transport, run.topics.reports(name), done, run.keys, name)
 
         if session.last_tick is not None:
             await answer(session.last_tick, restarted=True)
@@ -649,6 +780,8 @@ async def _serve_session(
                     answered = msg.window
                 elif isinstance(msg, End):
                     slog.info("run ended", reason=msg.reason, windows=answered)
+                    if name == GATEWAY and msg.reason == "finished":
+                        await _cosign(transport, run, session, slog)
                     return Served(
                         session.id, run.config.run_id, msg.reason, msg.detail, answered, service.dead_letters
                     )
@@ -660,11 +793,13 @@ __all__: Sequence[str] = (
     "CLOCK",
     "Announce",
     "ClockLog",
+    "Cosign",
     "Done",
     "End",
     "Ready",
     "RemoteParticipant",
     "RemoteRun",
+    "Sealed",
     "Served",
     "Tick",
     "drive",

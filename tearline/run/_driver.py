@@ -226,14 +226,14 @@ class Run:
         return Driver(self, world, others)
 
     async def collect(self, transport: Transport) -> list[Event]:
-        """Every event on the audit topic, verified and deduplicated.
+        """Every event on the run's audit topics (one per writer), verified and deduplicated.
 
         Each call reads with a group of its own, so that two readers (say, two services restarting
-        at once) never split the topic between them."""
+        at once) never split the topics between them."""
         reader = f"{self.topics.namespace}.record.{self.config.run_id}.{os.getpid()}.{next(_readers)}"
-        consumer = await transport.subscribe(reader, (self.topics.audit,))
+        consumer = await transport.subscribe(reader, self.topics.audits(self.senders))
         events: dict[tuple[str, int], Event] = {}
-        where: dict[tuple[str, int], int] = {}
+        where: dict[tuple[str, int], tuple[str, int, int]] = {}
         self.rejected.clear()
         try:
             for message in await drain(consumer):
@@ -242,25 +242,37 @@ class Run:
                 except Rejected as exc:
                     # Not part of this run's record: counted, never silently skipped.
                     self.rejected[f"audit-{exc.code}"] += 1
-                    _log.warning("audit record refused", reason=exc.reason, offset=message.offset)
+                    _log.warning(
+                        "audit record refused", reason=exc.reason, topic=message.topic, offset=message.offset
+                    )
                     continue
-                if env.kind != "event" or env.body.by != env.sender or env.body.seq != env.seq:
+                writer = self.topics.audit_writer(message.topic)
+                if (
+                    env.kind != "event"
+                    or env.body.by != env.sender
+                    or env.body.seq != env.seq
+                    or env.sender != writer
+                ):
                     self.rejected["audit-forged"] += 1
                     _log.warning(
-                        "audit record refused", reason="not an event of its signer", offset=message.offset
+                        "audit record refused",
+                        reason=f"not an event of its signer on {writer}'s audit topic",
+                        topic=message.topic,
+                        offset=message.offset,
                     )
                     continue
                 ident = (env.sender, env.seq)
+                at = (message.topic, message.partition, message.offset)
                 if ident in events:
                     # The first record of (sender, seq) stands; a later one never replaces it.
-                    if where[ident] != message.offset and events[ident] != env.body:
+                    if where[ident] != at and events[ident] != env.body:
                         self.rejected["audit-conflict"] += 1
                         _log.warning(
                             "audit record conflicts with an earlier one", sender=env.sender, seq=env.seq
                         )
                     continue
                 events[ident] = env.body
-                where[ident] = message.offset
+                where[ident] = at
         finally:
             await consumer.close()
         return list(events.values())

@@ -19,9 +19,9 @@ from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from typer.testing import CliRunner
 
 from tearline import RunConfig, Scenario, replay
-from tearline.broker import DRIVER, KafkaCredentials, KafkaTransport, Topics, acl_plan
+from tearline.broker import AUDITOR, DRIVER, KafkaCredentials, KafkaTransport, Topics, acl_plan, drain
 from tearline.cli import app
-from tearline.model import GATEWAY, TransportError
+from tearline.model import GATEWAY, WORLD, TransportError
 from tearline.run._driver import Run
 
 from ..conftest import TEACHING
@@ -45,7 +45,7 @@ def _principals(cluster: Cluster, namespace: str, secrets: Path) -> None:
     args += ["--sasl-password-file", str(cluster.admin_password_file), "--ca-file", str(cluster.ca_file)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert sorted(p.stem for p in secrets.glob("*.password")) == sorted([DRIVER, GATEWAY, *AGENCIES])
+    assert sorted(p.stem for p in secrets.glob("*.password")) == sorted([AUDITOR, DRIVER, GATEWAY, *AGENCIES])
 
 
 @pytest.fixture
@@ -105,6 +105,24 @@ class TestThePlan:
             assert readers == {GATEWAY}
             assert writers == {GATEWAY, DRIVER}
 
+    def test_every_clock_and_audit_topic_has_one_writer(self) -> None:
+        """The driver alone writes the clock and the world's audit; each service its reports and its audit."""
+        topics = Topics("ns")
+        plan = acl_plan(topics, AGENCIES)
+        expected = {topics.clock: DRIVER, topics.audit(WORLD): DRIVER}
+        for service in (GATEWAY, *AGENCIES):
+            expected[topics.reports(service)] = service
+            expected[topics.audit(service)] = service
+        for topic, writer in expected.items():
+            writers = {
+                n for n, gs in plan.items() for g in gs if g.name == topic and g.operation.name == "WRITE"
+            }
+            assert writers == {writer}, topic
+
+    def test_the_auditor_only_reads(self) -> None:
+        plan = acl_plan(Topics("ns"), AGENCIES)
+        assert {g.operation.name for g in plan[AUDITOR]} == {"READ"}
+
 
 @pytest.mark.kafka
 class TestOnASecuredBroker:
@@ -151,6 +169,30 @@ class TestOnASecuredBroker:
                 with pytest.raises(TransportError, match="not authorised for User:NSS"):
                     await nss.publish(topic, b"forged")
 
+    async def test_an_agency_writes_only_its_own_clock_reports_and_audit(
+        self, principals: tuple[Cluster, str, Path]
+    ) -> None:
+        """NSS may post its reports and its record events; not the driver's clock (a fake ``end``), not
+        the gateway's audit (a decision, a sequence number 10⁹), not another agency's reports."""
+        cluster, namespace, secrets = principals
+        topics = Topics(namespace)
+        async with KafkaTransport(
+            cluster.bootstrap, credentials=_as(cluster, secrets, "NSS"), patience=5
+        ) as nss:
+            await nss.publish(topics.reports("NSS"), b"allowed")
+            await nss.publish(topics.audit("NSS"), b"allowed")
+            forbidden = (
+                topics.clock,
+                topics.audit(GATEWAY),
+                topics.audit(WORLD),
+                topics.audit("SFS"),
+                topics.reports(GATEWAY),
+                topics.reports("SFS"),
+            )
+            for topic in forbidden:
+                with pytest.raises(TransportError, match="not authorised for User:NSS"):
+                    await nss.publish(topic, b"forged")
+
     async def test_nobody_but_the_admin_deletes_topics_or_records(
         self, principals: tuple[Cluster, str, Path]
     ) -> None:
@@ -158,26 +200,29 @@ class TestOnASecuredBroker:
         cluster, namespace, secrets = principals
         topics = Topics(namespace)
         async with KafkaTransport(cluster.bootstrap, credentials=_admin(cluster)) as admin_transport:
-            await admin_transport.publish(topics.audit, b"a record")
-        for name in (*AGENCIES, GATEWAY, DRIVER):
+            await admin_transport.publish(topics.audit(GATEWAY), b"a record")
+        for name in (*AGENCIES, GATEWAY, DRIVER, AUDITOR):
             async with KafkaTransport(
                 cluster.bootstrap, credentials=_as(cluster, secrets, name), patience=5
             ) as k:
                 with pytest.raises(
                     TransportError, match=rf"cannot delete topics as User:{name}: .*not authorised"
                 ):
-                    await k.delete_topics([topics.audit, topics.inbox("NSS")])
+                    await k.delete_topics([topics.audit(GATEWAY), topics.inbox("NSS")])
             client = AIOKafkaAdminClient(
                 bootstrap_servers=cluster.bootstrap, **_raw(_as(cluster, secrets, name))
             )
             await client.start()
             try:
                 with pytest.raises(TopicAuthorizationFailedError):
-                    await client.delete_records({TopicPartition(topics.audit, 0): RecordsToDelete(1)})
+                    await client.delete_records(
+                        {TopicPartition(topics.audit(GATEWAY), 0): RecordsToDelete(1)}
+                    )
             finally:
                 await client.close()
         async with KafkaTransport(cluster.bootstrap, credentials=_admin(cluster)) as admin_transport:
-            assert (await admin_transport.end_offsets([topics.audit]))[topics.audit] == (1,)
+            audit = topics.audit(GATEWAY)
+            assert (await admin_transport.end_offsets([audit]))[audit] == (1,)
             await admin_transport.delete_topics([topics.inbox("NSS")])
 
     async def test_a_wrong_password_or_no_credentials_are_refused(
@@ -197,7 +242,10 @@ class TestOnASecuredBroker:
         self, secure_kafka: Cluster, tmp_path: Path, teaching: Scenario
     ) -> None:
         """Driver, gateway and each agency as processes, each authenticated as itself under the ACLs:
-        the run completes with the digest of the in-process run."""
+        the run completes with the digest of the in-process run, sealed by the driver and the gateway.
+        The auditor's principal then verifies the live audit topics; after the admin appends a copy of
+        a genuine record to one writer's topic and a forged record to another's, the check fails
+        naming each."""
         namespace = f"sec-{uuid.uuid4().hex[:8]}"
         secrets = tmp_path / "secrets"
         await asyncio.to_thread(_principals, secure_kafka, namespace, secrets)
@@ -223,9 +271,43 @@ class TestOnASecuredBroker:
             assert driver.returncode == 0, procs.logs()
             for label, proc in procs.procs.items():
                 assert proc.returncode == 0, f"{label}\n{procs.logs()}"
-            assert json.loads((out / "summary.json").read_text())["digest"] == embedded.digest
+            summary = json.loads((out / "summary.json").read_text())
+            assert summary["digest"] == embedded.digest
+            assert sorted(json.loads((out / "audit.json").read_text())["signatures"]) == ["CLOCK", GATEWAY]
         finally:
             procs.kill_all()
+
+        def verify() -> Any:
+            args = ["audit", "verify", "--bootstrap", secure_kafka.bootstrap, "--run", summary["run_id"]]
+            args += ["--namespace", namespace, "--keys", str(procs.keys), *creds(AUDITOR)]
+            return CliRunner().invoke(app, args)
+
+        clean = await asyncio.to_thread(verify)
+        assert clean.exit_code == 0, clean.output
+        assert "sealed by CLOCK, GATEWAY" in clean.output
+        topics = Topics(namespace)
+        async with KafkaTransport(secure_kafka.bootstrap, credentials=_admin(secure_kafka)) as admin:
+            records = await _read_all(admin, topics.audit("NSS"))
+            await admin.publish(topics.audit("NSS"), records[3].value, key=b"NSS", headers=records[3].headers)
+            genuine = json.loads(records[0].value)
+            genuine["body"]["seq"] = genuine["seq"] = 10**9
+            await admin.publish(
+                topics.audit(GATEWAY), json.dumps(genuine).encode(), key=b"x", headers=records[0].headers
+            )
+        spoiled = await asyncio.to_thread(verify)
+        assert spoiled.exit_code == 1, spoiled.output
+        output = " ".join(spoiled.output.split())
+        assert f"{topics.audit('NSS')}@{len(records)}" in output and "duplicate of seq" in output
+        assert f"{topics.audit(GATEWAY)}@" in output and "forged: signature does not match" in output
+
+
+async def _read_all(transport: KafkaTransport, topic: str) -> list[Any]:
+    """Every record of a one-partition topic (a group of its own)."""
+    consumer = await transport.subscribe(f"{topic}.check.{uuid.uuid4().hex[:8]}", [topic])
+    try:
+        return sorted(await drain(consumer), key=lambda m: m.offset)
+    finally:
+        await consumer.close()
 
 
 @pytest.mark.kafka
