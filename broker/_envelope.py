@@ -28,6 +28,7 @@ from tearline.model import (
     Lead,
     Model,
     Observation,
+    PolicyChange,
     Release,
     Request,
     RequestAnswer,
@@ -51,6 +52,7 @@ Kind = Literal[
     "request",
     "request-answer",
     "tasking",
+    "policy-change",
 ]
 SIG_HEADER = "tearline-sig"
 """The header carrying the sender's signature over the value (see :mod:`._keys`)."""
@@ -145,6 +147,11 @@ class TaskingEnvelope(_Envelope):
     body: TaskingOrder
 
 
+class PolicyChangeEnvelope(_Envelope):
+    kind: Literal["policy-change"] = "policy-change"
+    body: PolicyChange
+
+
 Envelope = Annotated[
     ObservationEnvelope
     | LeadEnvelope
@@ -157,7 +164,8 @@ Envelope = Annotated[
     | ActionEnvelope
     | RequestEnvelope
     | RequestAnswerEnvelope
-    | TaskingEnvelope,
+    | TaskingEnvelope
+    | PolicyChangeEnvelope,
     Field(discriminator="kind"),
 ]
 ENVELOPE: TypeAdapter[Envelope] = TypeAdapter(Envelope)
@@ -174,6 +182,7 @@ _BY_KIND: dict[str, type[_Envelope]] = {
     "request": RequestEnvelope,
     "request-answer": RequestAnswerEnvelope,
     "tasking": TaskingEnvelope,
+    "policy-change": PolicyChangeEnvelope,
 }
 
 _KINDS = frozenset(_BY_KIND.values())

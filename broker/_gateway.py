@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from tearline.model import (
     GATEWAY,
     SENSITIVITY_WEIGHT,
+    WORLD,
     ConsentEvent,
     ConsentRequest,
     Decision,
@@ -23,7 +24,7 @@ from tearline.model import (
     Scenario,
     forward,
 )
-from tearline.policies import CachedPolicy, Ledger, Policy, PolicyContext, Route
+from tearline.policies import CachedPolicy, Ledger, Policy, PolicyContext, Route, load_policy
 
 from ._clearance import clearance_floor
 from ._envelope import Envelope, Rejected
@@ -43,7 +44,7 @@ class Gateway(Service):
         agencies: Mapping[str, ResolvedAgency],
         seed: int,
     ) -> None:
-        inputs = tuple(settings.topics.outbox(a) for a in sorted(agencies))
+        inputs = (*(settings.topics.outbox(a) for a in sorted(agencies)), settings.topics.control)
         super().__init__(GATEWAY, settings, inputs=inputs)
         self.policy = policy
         self._decider = CachedPolicy(policy)
@@ -52,6 +53,8 @@ class Gateway(Service):
         self.seed = seed
         self.ledger = Ledger()
         self._pending: dict[tuple[str, str], tuple[Lead, str, Provenance | None]] = {}
+        self.withheld: set[tuple[str, str, str]] = set()
+        """(lead, sender, recipient) a sender's desk withheld in a live exercise: never released by policy."""
 
     def handle(self, envelope: Envelope) -> None:
         if envelope.kind == "lead":
@@ -76,8 +79,19 @@ class Gateway(Service):
             lead, sender, provenance = pending
             self.ledger.consents[(answer.lead, answer.recipient)] = answer.answer
             self._decide(lead, sender, answer.recipient, provenance, answered=True)
+        elif envelope.kind == "policy-change" and envelope.sender == WORLD:
+            try:
+                policy = load_policy(envelope.body.policy)
+            except Exception as exc:  # a policy this process cannot build: said, not a crash
+                raise Rejected(f"policy change to {envelope.body.policy!r}: {exc}") from None
+            self.adopt(policy, envelope.body.policy, envelope.body.previous, self.now)
+        elif envelope.kind == "desk-decision" and envelope.sender == WORLD:
+            desk = envelope.body
+            if desk.action != "withhold" or desk.agency not in self.agencies:
+                raise Rejected(f"the gateway takes only a desk's withholding, not {desk.action!r}")
+            self.withheld.add((desk.lead, desk.agency, desk.counterpart))
         else:
-            raise Rejected(f"the gateway takes no {envelope.kind!r} messages")
+            raise Rejected(f"the gateway takes no {envelope.kind!r} messages from {envelope.sender}")
 
     def adopt(self, policy: Policy, name: str, previous: str, at: int) -> None:
         """Decide by another policy from ``at`` on (a facilitator's "what if they shared now?")."""
@@ -92,6 +106,7 @@ class Gateway(Service):
             raise Rejected(f"{sender} cannot share with {recipient!r}")
         if lead.origin != sender and not any(h.recipient == sender for h in lead.provenance):
             raise Rejected(f"{sender} shared lead {lead.id}, which it does not hold")
+        self.withheld.discard((lead.id, sender, recipient))  # a later release overrides the withholding
         decision = Decision.release("desk", f"the {sender} desk released it in the exercise")
         self._deliver(lead, sender, recipient, decision, self._provenance(sender))
 
@@ -202,6 +217,9 @@ class Gateway(Service):
     ) -> Decision | None:
         """Decide one lead for one recipient and carry it out; the decision (after the clearance
         floor), or None while the originator's consent is awaited."""
+        if (lead.id, sender, recipient) in self.withheld:
+            why = f"the {sender} desk withheld it from {recipient} in the exercise"
+            return self._deliver(lead, sender, recipient, Decision.withhold("desk", why), provenance)
         route = Route(self.agencies[sender], self.agencies[recipient])
         decision = self._decider.decide(lead, route, self._context())
         if decision.action == "consult":

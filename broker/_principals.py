@@ -11,9 +11,10 @@ agency ``A``    write ``ns.A.outbox`` and ``ns.actions`` (its orders to the worl
                 reads them to know where to resume after a restart); write ``ns.deadletter``;
                 create ``ns.clock`` and ``ns.clock.A`` if no driver has yet
 ``GATEWAY``     the same for itself; read every outbox and write every inbox; read every
-                ``ns.audit.*`` (it rebuilds the record to co-sign its audit seal)
+                ``ns.audit.*`` (it rebuilds the record to co-sign its audit seal); read
+                ``ns.control`` (a live exercise's policy changes and desk withholdings)
 ``DRIVER``      create and describe the run's topics; write every inbox (the world's
-                observations), ``ns.clock``, ``ns.audit.WORLD`` and the dead letters; read the
+                observations), ``ns.clock``, ``ns.control``, ``ns.audit.WORLD`` and the dead letters; read the
                 clock, every service's reports, every audit topic (the record) and
                 ``ns.actions`` (the world, in the driver's process)
 ``AUDITOR``     read the clock topics and every audit topic (``tearline audit verify --bootstrap``)
@@ -140,7 +141,7 @@ def acl_plan(topics: Topics, agencies: Iterable[str]) -> dict[str, list[Grant]]:
         {
             *service(
                 GATEWAY,
-                [*(topics.outbox(a) for a in agencies), *every_audit],
+                [*(topics.outbox(a) for a in agencies), *every_audit, topics.control],
                 [topics.inbox(a) for a in agencies],
             ),
             group(f"User:{GATEWAY}", f"{ns}.record.", prefixed=True),
@@ -156,6 +157,7 @@ def acl_plan(topics: Topics, agencies: Iterable[str]) -> dict[str, list[Grant]]:
             *(g for s in services for g in topic(user, topics.reports(s), Operation.READ)),
             *(g for t in every_audit for g in topic(user, t, Operation.READ)),
             *topic(user, topics.audit(WORLD), Operation.WRITE),
+            *topic(user, topics.control, Operation.WRITE),
             *topic(user, topics.deadletter, Operation.WRITE),
             # the world runs in the driver's process and carries out the agencies' actions
             *topic(user, topics.actions, Operation.READ),

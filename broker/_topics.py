@@ -15,7 +15,7 @@ KEEP = {"retention.ms": "-1"}
 
 
 class Topics:
-    """``<ns>.<agency>.outbox``, ``<ns>.<agency>.inbox``, ``<ns>.deadletter``, ``<ns>.actions``, and the
+    """``<ns>.<agency>.outbox``, ``<ns>.<agency>.inbox``, ``<ns>.deadletter``, ``<ns>.actions``, ``<ns>.control``, and the
     per-writer topics: ``<ns>.clock`` (the driver's), ``<ns>.clock.<service>`` (a service's reports to
     the driver) and ``<ns>.audit.<writer>`` (one service's record events).
 
@@ -36,6 +36,8 @@ class Topics:
         (None: a shared topic)."""
         if topic == self.actions:
             return WORLD
+        if topic == self.control:
+            return GATEWAY
         prefix = f"{self.namespace}."
         if not topic.startswith(prefix):
             return None
@@ -66,6 +68,12 @@ class Topics:
         return f"{self.namespace}.actions"
 
     @property
+    def control(self) -> str:
+        """The driver's instructions to the gateway in a live exercise (a policy change, a desk's
+        withholding), carried by the world; the gateway alone reads it."""
+        return f"{self.namespace}.control"
+
+    @property
     def clock(self) -> str:
         """The driver's announcements, ticks, ends and seals (the driver alone writes it)."""
         return f"{self.namespace}.clock"
@@ -81,6 +89,7 @@ class Topics:
             TopicSpec(self.deadletter, 1, KEEP),
             TopicSpec(self.clock, 1, KEEP),
             TopicSpec(self.actions, 1, KEEP),
+            TopicSpec(self.control, 1, KEEP),
         ]
         specs += [TopicSpec(self.audit(w), 1, KEEP) for w in sorted({WORLD, GATEWAY, *agencies})]
         specs += [TopicSpec(self.reports(s), 1, KEEP) for s in sorted({GATEWAY, *agencies})]

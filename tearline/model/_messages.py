@@ -82,6 +82,14 @@ class Share(Model):
     recipient: AgencyId
 
 
+class PolicyChange(Model):
+    """The facilitator tells the gateway to decide by another policy from now on (a live exercise),
+    carried by the world from the driver's process."""
+
+    policy: str
+    previous: str
+
+
 class ActionOrder(Model):
     """An agency tells the world it arrests or intercepts whoever its case names (the world checks
     reach and draws success)."""

@@ -26,6 +26,7 @@ from tearline.model import (
     Inject,
     Lead,
     Model,
+    PolicyChange,
     RunConfig,
     RunError,
     SimTime,
@@ -235,12 +236,15 @@ class Exercise:
             self.world.note(move.text, now)
             self.driver.wake(now)
         elif isinstance(move, PolicyMove):
-            self.gateway.adopt(load_policy(move.policy), move.policy, self.policy, now)
+            load_policy(move.policy)  # an unknown policy is refused here, before anything is sent
+            self.world.change_policy(PolicyChange(policy=move.policy, previous=self.policy), now)
             self.policy = move.policy
             self.driver.wake(now)
         else:
             self._check_desk(move.decision)
             self.world.desk(move.decision, now)
+            if move.decision.action == "withhold":
+                self.world.withhold(move.decision, now)
             self.driver.wake(now)
         self.moves.append(move)
         while (t := self.driver.peek()) is not None and t <= now:

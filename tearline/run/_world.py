@@ -10,6 +10,7 @@ from tearline.broker import Envelope, Rejected, Service, ServiceSettings
 from tearline.model import (
     CONVEYANCES,
     DAY,
+    GATEWAY,
     WORLD,
     ActionOrder,
     DeskDecision,
@@ -27,6 +28,7 @@ from tearline.model import (
     Marking,
     NoteEvent,
     Observation,
+    PolicyChange,
     Reliability,
     Request,
     ResolvedAgency,
@@ -136,6 +138,22 @@ class World(Service):
     def _prompt(self, request: Request) -> None:
         """A request on the record: its sender makes it now (it goes out through the gateway)."""
         self._emit(self.topics.inbox(request.sender), "request", request, key=request.id, at=self.now)
+
+    def withhold(self, decision: DeskDecision, at: SimTime) -> None:
+        """A desk's withholding, carried to the gateway at ``at`` too: it releases that lead to that
+        counterpart no more, whatever the policy says."""
+        self.at(
+            at,
+            lambda: self._emit(
+                self.topics.control, "desk-decision", decision, key=decision.lead, at=self.now
+            ),
+        )
+
+    def change_policy(self, change: PolicyChange, at: SimTime) -> None:
+        """The facilitator's change of policy, carried to the gateway at ``at``."""
+        self.at(
+            at, lambda: self._emit(self.topics.control, "policy-change", change, key=GATEWAY, at=self.now)
+        )
 
     def handle(self, envelope: Envelope) -> None:
         if (

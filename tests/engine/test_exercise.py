@@ -70,6 +70,33 @@ class TestMoves:
         assert any(isinstance(e, InjectEvent) and e.inject == "tipoff" for e in events)
         assert "who" in {h.lead.id for h in ex.holdings("NSS")}
 
+    async def test_a_desks_withholding_stops_the_gateway_releasing_that_lead_to_that_counterpart(
+        self, teaching: Scenario
+    ) -> None:
+        """NSS's desk withholds a fresh lead from SFS before the gateway sees it: the gateway withholds
+        it from SFS (rule ``desk``) and still releases it to NSIG by the policy; replay agrees."""
+        ex = await started(RunConfig(scenario=teaching, policy="fusion-centre", seed=1))
+        await ex.advance_to(parse_time("2030-03-03T00:00+00:00"))
+        tip = await ex.inject(
+            Inject.model_validate_json(
+                '{"id": "tipoff", "at": "2030-03-03T00:00+00:00", "observer": "NSS", "what": "a tip-off",'
+                ' "lead": {"identifiers": [{"kind": "person", "value": "Karim Vale"}], "grading": "B2"}}'
+            )
+        )
+        lead = next(h.lead.id for h in ex.holdings("NSS") if h.lead.observed_at == tip.at and h.source == "NSS")
+        await ex.decide(DeskDecision(agency="NSS", lead=lead, action="withhold", counterpart="SFS"))
+        await ex.advance_to(parse_time("2030-03-06T00:00+00:00"))
+        decisions = {
+            e.recipient: (e.action, e.rule)
+            for e in await ex.record()
+            if isinstance(e, DecisionEvent) and e.lead == lead and e.sender == "NSS"
+        }
+        assert decisions["SFS"] == ("withhold", "desk")
+        assert decisions["NSIG"][0] == "release" and decisions["NSIG"][1] != "desk"
+        assert lead not in {h.lead.id for h in ex.holdings("SFS")}
+        again = await Exercise.replay(ex.config, ex.moves, until=ex.clock)
+        assert (await again.debrief()).record == (await ex.debrief()).record
+
     async def test_saved_moves_replay_byte_for_byte(self, teaching: Scenario, tmp_path: Path) -> None:
         """exercise.yaml, replayed, gives the same record bytes as the debriefed exercise."""
         ex = await played(teaching)
