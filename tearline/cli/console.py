@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ._common import Enable, ExcludeDisputed, Policy, Seed, clear_errors, fail, load, out, run_config
+from ._common import (
+    Bootstrap,
+    CaFile,
+    Enable,
+    ExcludeDisputed,
+    Policy,
+    SaslPasswordFile,
+    SaslUser,
+    Seed,
+    bootstrap_address,
+    clear_errors,
+    fail,
+    kafka_credentials,
+    load,
+    out,
+    run_config,
+)
 
 
 def serve(
@@ -17,8 +33,16 @@ def serve(
     exclude_disputed: ExcludeDisputed = False,
     enable: Enable = None,
     transport: Annotated[
-        str, typer.Option(help="memory (in-process). Kafka is not offered for live exercises yet.")
+        str,
+        typer.Option(
+            help="memory (in-process) or kafka: the exercise's services talk over the cluster, on topics "
+            "of their own (tearline-exercise-*), every message signed and sealed."
+        ),
     ] = "memory",
+    bootstrap: Bootstrap = None,
+    sasl_user: SaslUser = None,
+    sasl_password_file: SaslPasswordFile = None,
+    ca_file: CaFile = None,
     host: Annotated[
         str, typer.Option(help="Address to listen on; 0.0.0.0 lets the room's machines join.")
     ] = "127.0.0.1",
@@ -33,13 +57,21 @@ def serve(
     """
     from tearline.console import Session, serve_console
 
-    if transport != "memory":
-        fail(
-            f"--transport {transport}: the console runs its exercise in-process (memory) only",
-            hint="Kafka runs: tearline run SCENARIO --transport kafka",
-        )
+    if transport not in ("memory", "kafka"):
+        fail(f"--transport {transport}: use memory or kafka")
+    connect = None
+    if transport == "kafka":
+        from tearline.broker import kafka_transport
+
+        address = bootstrap_address(bootstrap)
+        identity = kafka_credentials(sasl_user, sasl_password_file, ca_file)
+
+        def connect() -> Any:
+            return kafka_transport(address, client_id="tearline-console", credentials=identity)
+
     with clear_errors():
-        session = Session(run_config(load(scenario), policy, seed, exclude_disputed, enable, 1.0), out_dir)
+        config = run_config(load(scenario), policy, seed, exclude_disputed, enable, 1.0)
+        session = Session(config, out_dir, connect=connect)
 
     def ready(base: str) -> None:
         out.print(f"[bold]{session.config.scenario.title}[/] — policy {policy}, seed {seed}")

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from tearline.broker import Transport
 from tearline.model import DeskAction, DeskDecision, Event, Inject, RunConfig, SimTime, TearlineError
 from tearline.run import Exercise, RunResult, Skip
 
@@ -26,9 +27,20 @@ MAX_PAUSE = 2.0
 class Session:
     """A live exercise for one room: a facilitator key, one join code per agency."""
 
-    def __init__(self, config: RunConfig, out: Path, *, key: str | None = None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        out: Path,
+        *,
+        key: str | None = None,
+        connect: Callable[[], contextlib.AbstractAsyncContextManager[Transport]] | None = None,
+    ) -> None:
+        """``connect``: opens the cluster the exercise plays on (Kafka), in the server's event loop;
+        without it the exercise runs in-process."""
         self.config = config
         self.out = out
+        self._connect = connect
+        self._stack = contextlib.AsyncExitStack()
         self.exercise = Exercise(config)
         self.key = key or secrets.token_urlsafe(9)
         self.codes: dict[str, str] = {}
@@ -46,6 +58,9 @@ class Session:
         self._events: tuple[int, list[Event]] = (-1, [])
 
     async def start(self) -> None:
+        if self._connect is not None:
+            transport = await self._stack.enter_async_context(self._connect())
+            self.exercise = Exercise(self.config, transport)
         await self.exercise.start()
         self.codes = {secrets.token_urlsafe(6): a for a in self.exercise.agencies}
 
@@ -56,6 +71,7 @@ class Session:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._player
         await self.exercise.close()
+        await self._stack.aclose()
 
     # -- who is who ------------------------------------------------------------------------
     def agency_of(self, code: str) -> str | None:

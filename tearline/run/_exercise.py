@@ -9,6 +9,7 @@ the moves saved next to the record (``exercise.yaml``) replay the exercise byte 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,7 +18,7 @@ import yaml
 from pydantic import Field
 
 from tearline.agencies import AgencyService
-from tearline.broker import Gateway, MemoryTransport, Service
+from tearline.broker import Gateway, MemoryTransport, Service, Transport
 from tearline.model import (
     DAY,
     DeskDecision,
@@ -128,10 +129,19 @@ class Exercise:
     the same effect whenever it is replayed at that clock time.
     """
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, transport: Transport | None = None) -> None:
+        """``transport``: a cluster to play on (Kafka), shared with later rewinds; each exercise gets
+        topics of its own there (a fresh namespace) and its messages are sealed as between processes.
+        Without one, the exercise runs on the in-process transport."""
         self.config = config
-        self.run = Run(config)
-        self.transport = MemoryTransport()
+        self.shared = transport
+        if transport is None:
+            self.run = Run(config)
+            self.transport: Transport = MemoryTransport()
+        else:
+            namespace = f"tearline-exercise-{uuid.uuid4().hex[:12]}"
+            self.run = Run(config, namespace=namespace, sealed=True)
+            self.transport = transport
         self.moves: list[Move] = []
         self.policy = config.policy
         self._seen = 0
@@ -140,9 +150,16 @@ class Exercise:
         self._clock: SimTime = config.scenario.start
 
     @classmethod
-    async def replay(cls, config: RunConfig, moves: list[Move], *, until: SimTime | None = None) -> Exercise:
+    async def replay(
+        cls,
+        config: RunConfig,
+        moves: list[Move],
+        *,
+        until: SimTime | None = None,
+        transport: Transport | None = None,
+    ) -> Exercise:
         """A new exercise with ``moves`` made again at their clock times (those up to ``until``)."""
-        ex = cls(config)
+        ex = cls(config, transport)
         await ex.start()
         for move in moves:
             if until is not None and move.clock > until:
@@ -155,6 +172,8 @@ class Exercise:
 
     async def start(self) -> None:
         await self.run.create_topics(self.transport)
+        if self.shared is not None:
+            self.transport.sole_producer = True  # every service of the exercise publishes through it
         self.world = self.run.world(self.transport)
         self.gateway: Gateway = self.run.gateway(self.transport)
         self.agencies = {a: self.run.agency(a, self.transport) for a in sorted(self.run.agencies)}
@@ -167,6 +186,7 @@ class Exercise:
     async def close(self) -> None:
         for s in self._services:
             await s.close()
+        self._services = []
 
     @property
     def driver(self) -> Driver:
@@ -327,7 +347,7 @@ class Exercise:
             )
         if to > self._clock:
             raise RunError(f"{self.local(to)} is after the exercise clock ({self.local(self._clock)})")
-        return await Exercise.replay(self.config, self.moves, until=to)
+        return await Exercise.replay(self.config, self.moves, until=to, transport=self.shared)
 
     async def debrief(self, out: Path | None = None) -> RunResult:
         """Play out the rest of the run, judge it, and (optionally) write record, summary and moves."""

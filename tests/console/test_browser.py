@@ -213,3 +213,54 @@ class TestRewindAndDebrief:
         # fusion-centre from day 3 on connects the dots in time
         assert "DISRUPTED" in page.locator("#outcomes").inner_text()
         page.close()
+
+
+@pytest.mark.kafka
+class TestOnKafka:
+    def test_a_policy_change_on_kafka_lands_in_the_record_and_rewind_replays_it(
+        self, browser: Any, kafka_bootstrap: str, tmp_path: Path
+    ) -> None:
+        """``serve --transport kafka``: the facilitator's policy change travels to the gateway over the
+        broker and is in the record; after a rewind the debrief's record is the in-process replay's,
+        byte for byte."""
+        from tearline.broker import kafka_transport
+        from tearline.console import Session
+
+        config = RunConfig(
+            scenario=load_scenario(resolve_scenario("connect-the-dots")), policy="siloed", seed=1
+        )
+        session = Session(config, tmp_path / "run", connect=lambda: kafka_transport(kafka_bootstrap))
+        with Background(session, timeout=120) as server:
+            page = facilitator(browser, server)
+            page.set_default_timeout(120_000)
+            page.fill("#jump-to", "2030-03-04T00:00")
+            submit(page, "#jump")
+            page.select_option("#policy-name", "fusion-centre")
+            assert "fusion-centre" in submit(page, "#policy")
+            page.fill("#jump-to", "2030-03-06T00:00")
+            submit(page, "#jump")
+            page.fill("#rewind-to", "2030-03-05T00:00")
+            assert "rewound to 2030-03-05 00:00 +00:00" in submit(page, "#rewind")
+            page.once("dialog", lambda d: d.accept())
+            submit(page, "#end")
+            page.wait_for_url("**/debrief", timeout=300_000)
+            digest = page.locator("#digest").inner_text()
+            outcomes = page.locator("#outcomes").inner_text()
+            page.close()
+        out = session.out
+        assert json.loads((out / "summary.json").read_text())["transport"] == "kafka"
+        policies = [(e["by"], e["policy"], e["previous"]) for e in record(out) if e["kind"] == "policy"]
+        assert policies == [("GATEWAY", "fusion-centre", "siloed")]
+        moves = read_moves(out / "exercise.yaml")
+        assert [m.kind for m in moves] == ["policy"]
+
+        async def again() -> tuple[str, bytes]:
+            ex = await Exercise.replay(config, moves)
+            result = await ex.debrief()
+            return result.digest, result.record
+
+        with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
+            replayed, record_bytes = pool.submit(asyncio.run, again()).result()
+        assert replayed == digest
+        assert record_bytes == (out / "record.jsonl").read_bytes()
+        assert "DISRUPTED" in outcomes  # fusion-centre from day 3 on connects the dots in time

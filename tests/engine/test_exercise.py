@@ -83,7 +83,9 @@ class TestMoves:
                 ' "lead": {"identifiers": [{"kind": "person", "value": "Karim Vale"}], "grading": "B2"}}'
             )
         )
-        lead = next(h.lead.id for h in ex.holdings("NSS") if h.lead.observed_at == tip.at and h.source == "NSS")
+        lead = next(
+            h.lead.id for h in ex.holdings("NSS") if h.lead.observed_at == tip.at and h.source == "NSS"
+        )
         await ex.decide(DeskDecision(agency="NSS", lead=lead, action="withhold", counterpart="SFS"))
         await ex.advance_to(parse_time("2030-03-06T00:00+00:00"))
         decisions = {
