@@ -79,6 +79,7 @@ class Operation(IntEnum):
     WRITE = 4
     CREATE = 5
     DESCRIBE = 8
+    IDEMPOTENT_WRITE = 12
 
 
 class Pattern(IntEnum):
@@ -173,6 +174,9 @@ def acl_plan(topics: Topics, agencies: Iterable[str]) -> dict[str, list[Grant]]:
             *(g for s in services for g in topic(user, topics.reports(s), Operation.READ)),
             *(g for t in every_audit for g in topic(user, t, Operation.READ)),
             group(user, f"{ns}.verify.", prefixed=True),
+            # Tearline's Kafka client starts an idempotent producer, which the broker grants only
+            # with this (or a topic write); it lets the auditor write nothing.
+            Grant(user, Resource.CLUSTER, "kafka-cluster", Operation.IDEMPOTENT_WRITE),
         }
     )
     return plan

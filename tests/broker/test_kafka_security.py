@@ -84,7 +84,7 @@ class TestThePlan:
     def test_nobody_may_delete_or_alter(self) -> None:
         plan = acl_plan(Topics("ns"), AGENCIES)
         operations = {g.operation.name for grants in plan.values() for g in grants}
-        assert operations <= {"READ", "WRITE", "CREATE", "DESCRIBE"}
+        assert operations <= {"READ", "WRITE", "CREATE", "DESCRIBE", "IDEMPOTENT_WRITE"}
 
     def test_only_the_gateway_reads_outboxes_and_only_gateway_and_driver_write_inboxes(self) -> None:
         topics = Topics("ns")
@@ -121,7 +121,11 @@ class TestThePlan:
 
     def test_the_auditor_only_reads(self) -> None:
         plan = acl_plan(Topics("ns"), AGENCIES)
-        assert {g.operation.name for g in plan[AUDITOR]} == {"READ"}
+        topics = {g.operation.name for g in plan[AUDITOR] if g.resource.name != "CLUSTER"}
+        assert topics == {"READ"}
+        assert {
+            (g.resource.name, g.operation.name) for g in plan[AUDITOR] if g.resource.name == "CLUSTER"
+        } == {("CLUSTER", "IDEMPOTENT_WRITE")}
 
 
 @pytest.mark.kafka
