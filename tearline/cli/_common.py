@@ -190,7 +190,7 @@ Seeds = Annotated[
 
 NamespaceOption = typer.Option(
     "--namespace",
-    help="Topic prefix: <ns>.<agency>.inbox, <ns>.audit, <ns>.clock... The driver and its services must agree "
+    help="Topic prefix: <ns>.<agency>.inbox, <ns>.audit.<service>, <ns>.clock... The driver and its services must agree "
     "(default for services and --remote: tearline).",
 )
 WaitOption = typer.Option(
