@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tearline import RunConfig, Scenario
@@ -93,11 +94,17 @@ class TestLivePacing:
 
 
 class TestServe:
-    def test_kafka_transport_is_refused_clearly(self) -> None:
-        """The console plays in-process; asking for Kafka is exit 2 with a reason."""
+    def test_an_unknown_transport_or_kafka_without_a_broker_is_exit_2(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """--transport takes memory or kafka; kafka without a bootstrap says how to get a broker."""
+        result = runner.invoke(app, ["serve", "connect-the-dots", "--transport", "carrier-pigeon"])
+        assert result.exit_code == 2
+        assert "use memory or kafka" in result.output
+        monkeypatch.delenv("TEARLINE_KAFKA_BOOTSTRAP", raising=False)
         result = runner.invoke(app, ["serve", "connect-the-dots", "--transport", "kafka"])
         assert result.exit_code == 2
-        assert "memory" in result.output
+        assert "scripts/kafka start" in result.output
 
     def test_unknown_scenario_is_exit_2(self) -> None:
         result = runner.invoke(app, ["serve", "no-such-scenario"])
