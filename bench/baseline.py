@@ -85,7 +85,7 @@ async def trace(config: RunConfig, namespace: str = "tearline") -> tuple[Workloa
         if env is None or message.topic in (topics.deadletter, topics.clock):
             continue
         at, sender, seq, kind = env.at, env.sender, env.seq, env.kind  # type: ignore[attr-defined]
-        if message.topic == topics.audit:
+        if topics.audit_writer(message.topic) is not None:
             messages.append(Sent(at, at, sender, seq, RECORD, kind))
         else:
             messages.append(Sent(at - transit, at, sender, seq, topics.addressee(message.topic) or "", kind))
