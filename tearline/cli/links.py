@@ -15,6 +15,7 @@ from tearline.research import (
     candidates,
     fact_sources,
     pair_jobs,
+    pruned,
     run_rows,
     write_batch,
 )
@@ -85,7 +86,16 @@ def links(
         config = run_config(s, policy, 1, exclude_disputed, None, noise_scale)
         seed_list = range(1, runs + 1)
         base = run_batch(ex, base_jobs(config, seed_list), shard_of(None), f"{s.id} {policy}: base runs")
-        found = candidates(config, base, scope)  # type: ignore[arg-type]
+        found = candidates(config, base, scope, facts)  # type: ignore[arg-type]
+        skipped = pruned(s)
+        err.print(
+            f"{len(found)} links to try: background noise is not measured"
+            + (
+                f"; {len(skipped)} leads observed at or after the last attack are not either"
+                if skipped
+                else ""
+            )
+        )
         singles = run_batch(
             ex,
             candidate_jobs(config, found, seed_list),
@@ -112,6 +122,8 @@ def links(
             "noise_scale": noise_scale,
             "shard": str(part),
             "runs": len(rows),
+            "links_tried": len(found),
+            "pruned": skipped,
         }
         table = analyse("links", rows)["links"]
         if out_dir is not None:
@@ -137,6 +149,8 @@ def links(
             )
             for fact in fact_sources(facts, r["facts"]):
                 out.print(f"       {fact}", soft_wrap=True)
+            for doubt in filter(None, str(r.get("uncertain") or "").split("; ")):
+                out.print(f"       [yellow]uncertain:[/] {doubt}", soft_wrap=True)
     if out_dir is not None:
         out.print(f"wrote {len(written)} files to {out_dir}")
 
@@ -150,11 +164,19 @@ def _write_json(
         {
             **r,
             "facts": [
-                {"id": i, "known": facts[i].known, "sources": list(facts[i].sources)}
+                {
+                    "id": i,
+                    "known": facts[i].known,
+                    "sources": list(facts[i].sources),
+                    "disputed": facts[i].disputed,
+                    "uncertain": facts[i].uncertain,
+                }
                 if i in facts
                 else {"id": i}
                 for i in str(r["facts"]).split()
             ],
+            "leads": str(r.get("leads") or "").split(),
+            "uncertain": list(filter(None, str(r.get("uncertain") or "").split("; "))),
         }
         for r in table
     ]

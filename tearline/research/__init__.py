@@ -12,6 +12,8 @@ from ._links import (
     candidates,
     fact_sources,
     pair_jobs,
+    pruned,
+    uncertainty,
 )
 from ._output import analyse, merge, read_batch, write_batch
 from ._queues import (
@@ -70,11 +72,13 @@ __all__ = [
     "merge",
     "pair_jobs",
     "points",
+    "pruned",
     "rate_difference",
     "read_batch",
     "run_rows",
     "solve",
     "sweep_jobs",
+    "uncertainty",
     "wilson",
     "write_batch",
 ]

@@ -4,7 +4,15 @@ replay through the driver, and measure what changes per plot over the seeds.
 
 Phase 1 replays the policy as it is (the base runs, one per seed); their decisions name the
 candidate links. Phase 2 replays each candidate on every seed. Phase 3 (:func:`pair_jobs`) tries
-pairs of the strongest single links for each plot that no single link flips."""
+pairs of the strongest single links for each plot that no single link flips.
+
+Links are matched on lead ids (an override names the lead, and covers tearline copies cut from it),
+never on dates, so a lead whose date each seed draws is the same link in every seed.
+
+Pruned, because they cannot matter: background noise (thousands of leads that name nothing of any
+plot; a channel link still moves the noise on its channel), and leads observed at or after the
+last plot's attack (nothing delivered then can change an outcome or a warning). A lead no recipient
+could act on is still measured: whether it matters is what the replay finds out."""
 
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from tearline.model import Fact, Override, RunConfig
+from tearline.model import Fact, Inject, Override, RunConfig, Scenario, local
 
 from ._batch import Done, Job
 from ._stats import bootstrap_mean, wilson
@@ -25,9 +33,39 @@ Scope = Literal["leads", "channels", "both"]
 
 
 def base_jobs(config: RunConfig, seeds: Sequence[int]) -> list[Job]:
-    return [
-        Job(config.replace(seed=s), {"link": BASE, "links": 0, "channel": False, "facts": ""}) for s in seeds
-    ]
+    labels = {"link": BASE, "links": 0, "channel": False, "leads": "", "facts": "", "uncertain": ""}
+    return [Job(config.replace(seed=s), labels) for s in seeds]
+
+
+def pruned(scenario: Scenario) -> dict[str, str]:
+    """Leads no link is built on, with the reason: observed at or after the last plot's attack
+    (whatever the seed draws, since a window only ever moves an inject later)."""
+    last = max(p.attack_at for p in scenario.plots)
+    return {i.id: "observed at or after the last attack" for i in scenario.injects if i.at >= last}
+
+
+def uncertainty(inject: Inject, facts: Mapping[str, Fact], timezone: str = "+00:00") -> list[str]:
+    """What the record leaves open about a lead: its drawn date or chance, and its cited facts
+    marked disputed or uncertain in ``seeds/``."""
+    out = []
+    u = inject.uncertain
+    if u is not None:
+        parts = []
+        if u.until is not None:
+            parts.append(
+                f"at a time drawn per seed, {local(inject.at, timezone)} to {local(u.until, timezone)}"
+            )
+        if u.chance < 1:
+            parts.append(f"happens with chance {u.chance:g}")
+        out.append(f"{inject.id}: {', '.join(parts) or 'uncertain'}")
+    if inject.disputed:
+        out.append(f"{inject.id}: disputed (left out with --exclude-disputed)")
+    for c in inject.cites:
+        f = facts.get(c)
+        flags = [w for w, on in (("disputed", f and f.disputed), ("uncertain", f and f.uncertain)) if on]
+        if flags:
+            out.append(f"{c}: {' and '.join(flags)} on the record")
+    return out
 
 
 @dataclass(frozen=True)
@@ -35,6 +73,10 @@ class Candidate:
     overrides: tuple[Override, ...]
     facts: tuple[str, ...]
     """Fact ids (seeds/) of the leads whose handling the link changes."""
+    leads: tuple[str, ...] = ()
+    """The (non-noise) leads whose handling the link changes in the base runs."""
+    uncertain: tuple[str, ...] = ()
+    """What the record leaves open about those leads and facts (:func:`uncertainty`)."""
 
     @property
     def channel(self) -> bool:
@@ -46,12 +88,18 @@ class Candidate:
         return " + ".join(o.label for o in self.overrides)
 
 
-def candidates(config: RunConfig, base: Iterable[Done], scope: Scope = "both") -> list[Candidate]:
-    """The links to test, from what the policy did to every non-noise lead in the base runs."""
+def candidates(
+    config: RunConfig, base: Iterable[Done], scope: Scope = "both", facts: Mapping[str, Fact] | None = None
+) -> list[Candidate]:
+    """The links to test, from what the policy did to every non-noise lead in the base runs (less
+    the :func:`pruned` ones), each with the facts it rests on and their uncertainty."""
     injects = {i.id: i for i in config.scenario.injects}
+    skip = pruned(config.scenario)
     flipped: dict[Override, set[str]] = defaultdict(set)  # override → leads whose handling it changes
     for d in base:
         for lead, sender, recipient, action, delay in d.data["decisions"]:
+            if lead in skip:
+                continue
             opposite: Literal["release", "withhold"] = (
                 "release" if action != "release" or delay > 0 else "withhold"
             )
@@ -60,9 +108,12 @@ def candidates(config: RunConfig, base: Iterable[Done], scope: Scope = "both") -
             if scope in ("channels", "both"):
                 flipped[Override(action=opposite, sender=sender, recipient=recipient)].add(lead)
     out = []
+    tz = config.scenario.timezone
     for o, leads in flipped.items():
-        cites = sorted({c for lead in leads if lead in injects for c in injects[lead].cites})
-        out.append(Candidate((o,), tuple(cites)))
+        moved = sorted(lead for lead in leads if lead in injects)
+        cites = sorted({c for lead in moved for c in injects[lead].cites})
+        doubts = [u for lead in moved for u in uncertainty(injects[lead], facts or {}, tz)]
+        out.append(Candidate((o,), tuple(cites), tuple(moved), tuple(dict.fromkeys(doubts))))
     return sorted(out, key=lambda c: (c.overrides[0].lead is None, c.label))
 
 
@@ -70,7 +121,14 @@ def candidate_jobs(config: RunConfig, found: Sequence[Candidate], seeds: Sequenc
     return [
         Job(
             config.replace(seed=s, overrides=c.overrides),
-            {"link": c.label, "links": len(c.overrides), "channel": c.channel, "facts": " ".join(c.facts)},
+            {
+                "link": c.label,
+                "links": len(c.overrides),
+                "channel": c.channel,
+                "leads": " ".join(c.leads),
+                "facts": " ".join(c.facts),
+                "uncertain": "; ".join(c.uncertain),
+            },
         )
         for c in found
         for s in seeds
@@ -112,7 +170,9 @@ def _effects(rows: Sequence[Row]) -> list[Row]:
                 "result": sorted({r["result"] for r, _ in pairs}),
                 **interval_columns("warning_change_hours", delta, 2),
                 "detection_changed": detection,
+                "leads": rs[0].get("leads", ""),
                 "facts": rs[0]["facts"],
+                "uncertain": rs[0].get("uncertain", ""),
             }
         )
     return out
@@ -152,8 +212,10 @@ def pair_jobs(
         es = [e for e in effects if e["plot"] == plot]
         if any(e["flips"] for e in es):
             continue
-        # Only links that push the way a flip needs: withholdings against a disruption, releases against an attack.
-        wanted = "withhold" if es and es[0]["base_result"] == "disrupted" else "release"
+        # Only links that push the way a flip needs: withholdings against a disruption (in most base
+        # runs), releases against an attack.
+        base = [r["disrupted"] for r in rows if r["link"] == BASE and r["plot"] == plot]
+        wanted = "withhold" if 2 * sum(base) > len(base) else "release"
         es = [e for e in es if e["link"] in by_label and by_label[e["link"]].overrides[0].action == wanted]
         strongest = sorted(es, key=lambda e: (*tuple(-x for x in _strength(e)), e["link"]))[:top]
         chosen.update(
@@ -165,6 +227,8 @@ def pair_jobs(
         Candidate(
             by_label[a].overrides + by_label[b].overrides,
             tuple(sorted(set(by_label[a].facts) | set(by_label[b].facts))),
+            tuple(sorted(set(by_label[a].leads) | set(by_label[b].leads))),
+            tuple(dict.fromkeys(by_label[a].uncertain + by_label[b].uncertain)),
         )
         for a, b in sorted(chosen)
     ]

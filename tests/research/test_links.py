@@ -1,16 +1,19 @@
-"""Critical links on the teaching scenario: no single release connects the dots under siloed; the
-pair that gives the security service both the who and the what does, and is ranked first."""
+"""Critical links: on the teaching scenario, no single release connects the dots under siloed and
+the pair that gives the security service both the who and the what does; on two small scenarios,
+the one (lead, recipient) that flips a plot over seeds, with its interval, and the pair of leads
+where no single one suffices."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tearline import RunConfig, Scenario
+from tearline import RunConfig, Scenario, load_scenario
 from tearline.cli import app
-from tearline.research import Executor, base_jobs, candidates
+from tearline.research import Executor, base_jobs, candidates, wilson
 
 runner = CliRunner(env={"COLUMNS": "240"})
 
@@ -58,3 +61,91 @@ class TestRanking:
         top = links_json["links"][0]
         assert top["facts"] and all(f["sources"] for f in top["facts"])
         assert top["facts"][0]["id"] in links_json["output"]
+
+
+SMALL = Path(__file__).resolve().parent / "scenarios"
+
+
+def links_of(tmp: Path, scenario: str, *options: str) -> dict:  # type: ignore[type-arg]
+    r = runner.invoke(
+        app,
+        ["links", str(SMALL / f"{scenario}.yaml"), "--policy", "siloed", "--jobs", "2",
+         "--cache", str(tmp / "cache"), "--out", str(tmp / "result"), *options],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    data: dict = json.loads((tmp / "result" / "links.json").read_text())  # type: ignore[type-arg]
+    data["output"] = r.output
+    return data
+
+
+@pytest.fixture(scope="module")
+def one_link(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+    return links_of(tmp_path_factory.mktemp("one-link"), "one-link", "--runs", str(TestOneLink.SEEDS))
+
+
+@pytest.fixture(scope="module")
+def two_links(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+    return links_of(tmp_path_factory.mktemp("two-links"), "two-links", "--runs", "2", "--scope", "leads")
+
+
+class TestOneLink:
+    """one-link.yaml: the security service holds the target; the who, which happens in about half
+    the seeds at a drawn date, is the one (lead, recipient) that completes its case."""
+
+    SEEDS = 6
+
+    def test_the_one_lead_link_flips_in_the_seeds_its_lead_happens(self, one_link: dict) -> None:  # type: ignore[type-arg]
+        """release who FIS→DSS flips exactly the seeds that draw the who, with that rate's Wilson interval."""
+        scenario = load_scenario(SMALL / "one-link.yaml")
+        happens = sum(
+            any(i.id == "who" for i in RunConfig(scenario=scenario, policy="siloed", seed=s).injects())
+            for s in range(1, self.SEEDS + 1)
+        )
+        assert 0 < happens < self.SEEDS  # the draw really varies: the interval is not degenerate
+        link = next(r for r in one_link["links"] if r["link"] == "release who FIS→DSS")
+        expected = wilson(happens, self.SEEDS)
+        assert (link["flips"], link["seeds"], link["gained"], link["lost"]) == (
+            happens,
+            self.SEEDS,
+            happens,
+            0,
+        )
+        assert link["flip_probability_low"] == round(expected.low, 4)
+        assert link["flip_probability_high"] == round(expected.high, 4)
+        assert link["warning_change_hours"] > 0 and link["rank"] <= 2
+
+    def test_only_routes_to_the_security_service_flip(self, one_link: dict) -> None:  # type: ignore[type-arg]
+        """Besides the lead, only its whole channel FIS→DSS flips; releases to the foreign service do nothing."""
+        assert {r["link"] for r in one_link["links"] if r["flips"]} == {
+            "release who FIS→DSS",
+            "release FIS→DSS",
+        }
+
+    def test_noise_is_not_measured(self, one_link: dict) -> None:  # type: ignore[type-arg]
+        """Every link moves one of the two real leads; background noise names none."""
+        assert {lead for r in one_link["links"] for lead in r["leads"]} == {"who", "what"}
+        assert one_link["batch"]["links_tried"] == 4
+
+    def test_the_leads_uncertainty_is_shown(self, one_link: dict) -> None:  # type: ignore[type-arg]
+        """The link carries its lead's drawn window and chance, printed and in the JSON."""
+        link = next(r for r in one_link["links"] if r["link"] == "release who FIS→DSS")
+        assert link["uncertain"] == [
+            "who: at a time drawn per seed, 2030-03-02 10:00 +00:00 to 2030-03-08 10:00 +00:00, happens with chance 0.5"
+        ]
+        assert "happens with chance 0.5" in one_link["output"]
+
+
+class TestTwoLinks:
+    """two-links.yaml: the who and the target sit with two agencies; only the one that holds neither can act."""
+
+    def test_no_single_lead_suffices(self, two_links: dict) -> None:  # type: ignore[type-arg]
+        """Neither lead alone, to anyone, flips the plot."""
+        singles = [r for r in two_links["links"] if r["links"] == 1]
+        assert len(singles) == 4 and not any(r["flips"] for r in singles)
+
+    def test_the_pair_to_the_security_service_flips(self, two_links: dict) -> None:  # type: ignore[type-arg]
+        """The pair who FIS→DSS + what SIG→DSS flips in every seed, and ranks first."""
+        top = two_links["links"][0]
+        assert set(top["link"].split(" + ")) == {"release who FIS→DSS", "release what SIG→DSS"}
+        assert (top["links"], top["flips"], top["seeds"], top["rank"]) == (2, 2, 2, 1)
+        assert top["flip_probability_low"] == round(wilson(2, 2).low, 4)
