@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from tearline.research import AS_WRITTEN, analyse, load_design, run_rows, sweep_jobs, write_batch
+from tearline.research import (
+    AS_WRITTEN,
+    analyse,
+    load_design,
+    markers,
+    run_rows,
+    sweep_jobs,
+    write_batch,
+    write_block,
+)
 
 from ._batch import (
     DEFAULT_CACHE,
@@ -21,7 +30,7 @@ from ._batch import (
     run_batch,
     shard_of,
 )
-from ._common import clear_errors, load, out, run_config
+from ._common import clear_errors, fail, load, out, run_config
 from .research import _iv, print_table
 
 
@@ -37,6 +46,14 @@ def sweep(
             help="Write runs, points, sensitivity (CSV, Parquet), a tornado plot, sensitivity.md.",
         ),
     ] = None,
+    into: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DOC",
+            help="Also rewrite this design's table in DOC (Markdown), between the comments "
+            "<!-- sweep DESIGN --> and <!-- end sweep DESIGN -->, with the command that made it.",
+        ),
+    ] = None,
     jobs: Jobs = 0,
     scheduler: Scheduler = None,
     shard: ShardOption = None,
@@ -47,6 +64,13 @@ def sweep(
     how far each moves each outcome (disruption per plot, hours of warning, triage wait)."""
     with clear_errors():
         design, locate = load_design(design_file)
+        key = design_file.as_posix()
+        if into is not None:
+            if not into.is_file():
+                fail(f"--into {into}: no such document")
+            if not all(m in into.read_text() for m in markers(key)):
+                begin, end = markers(key)
+                fail(f"--into {into}: add the lines {begin} and {end} where the table goes")
         s = load(design.scenario)
         part = shard_of(shard)
         bases = [run_config(s, p, 1, False, None, 1.0) for p in design.policies]
@@ -67,8 +91,16 @@ def sweep(
         tables = analyse("sweep", rows)
         if out_dir is not None:
             tables, written = write_batch(out_dir, meta, rows)
-            (out_dir / "sensitivity.md").write_text(markdown(tables["points"], design_file))
+            (out_dir / "sensitivity.md").write_text(
+                markdown(tables["points"], design_file) + "\n" + swings_markdown(tables["sensitivity"])
+            )
             written.append(out_dir / "sensitivity.md")
+        if into is not None:
+            command = f"tearline sweep {key}" + (f" --out {out_dir.as_posix()}" if out_dir else "")
+            body = f"```sh\n{command}\n```\n\n{markdown(tables['points'], design_file)}\n" + swings_markdown(
+                tables["sensitivity"]
+            )
+            changed = write_block(into, key, body)
     params = [f"p:{p.name}" for p in design.parameters]
     print_table(
         f"{s.title}: {design.design} design, seeds {', '.join(map(str, design.seed_list))}",
@@ -96,6 +128,8 @@ def sweep(
     )
     if out_dir is not None:
         out.print(f"wrote {len(written)} files to {out_dir}")
+    if into is not None:
+        out.print(f"{'rewrote' if changed else 'unchanged:'} the table of {key} in {into}")
 
 
 def _column(name: str) -> Callable[[dict[str, Any]], str]:
@@ -135,4 +169,24 @@ def markdown(points: list[dict[str, Any]], design_file: Path) -> str:
         cells = [str(r["policy"]), *cells, str(r["plot"]), rate, r["disrupted_by"] or "-"]
         cells += [_iv(r, "warning_hours", ".1f"), _iv(r, "wait_hours", ".2f")]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def swings_markdown(effects: list[dict[str, Any]]) -> str:
+    """The sensitivity summary as Markdown: per policy and outcome, the parameters that move it,
+    largest swing first (those that move nothing are left out)."""
+    moving = [e for e in effects if e["swing"] > 0]
+    if not moving:
+        return "No parameter moves any outcome over these levels and seeds.\n"
+    lines = [
+        "What moves each outcome most (the range of its mean over a parameter's levels):",
+        "",
+        "| policy | outcome | parameter | swing | low (at) | high (at) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for e in moving:
+        lines.append(
+            f"| {e['policy']} | {e['outcome']} | {e['parameter']} | {e['swing']:g} "
+            f"| {e['low']:g} ({e['low_at']}) | {e['high']:g} ({e['high_at']}) |"
+        )
     return "\n".join(lines) + "\n"

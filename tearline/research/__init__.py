@@ -3,6 +3,7 @@ cached and shardable), comparisons with intervals, critical links, and sensitivi
 
 from ._batch import Cache, Done, Executor, Job, RunData, Shard, execute
 from ._compare import RUNS_MAX, analyse_comparison, comparison_jobs
+from ._docs import markers, replace_block, write_block
 from ._links import (
     BASE,
     Candidate,
@@ -69,16 +70,19 @@ __all__ = [
     "family_layout",
     "fluid",
     "load_design",
+    "markers",
     "merge",
     "pair_jobs",
     "points",
     "pruned",
     "rate_difference",
     "read_batch",
+    "replace_block",
     "run_rows",
     "solve",
     "sweep_jobs",
     "uncertainty",
     "wilson",
     "write_batch",
+    "write_block",
 ]

@@ -21,7 +21,10 @@ A design file::
         range: [0.5, 6]         # lhs only: a continuous range
 
 A ``path`` walks the scenario as written: ``a.b`` for fields, ``list[KEY]`` for the item of a list
-whose ``id`` or ``name`` is KEY, ``list[*]`` for every item."""
+whose ``id`` or ``name`` is KEY, ``list[field=value]`` for the items whose field reads value
+(``injects[disputed=true]``), ``list[*]`` for every item. An optional part the scenario leaves out is
+started empty (``injects[x].uncertain.chance`` on an inject without ``uncertain:``). Any field of the
+scenario can be named, so a new one needs no code here."""
 
 from __future__ import annotations
 
@@ -139,20 +142,39 @@ def _walk(node: Any, segments: Sequence[str], scenario: Scenario) -> list[tuple[
     if m is None or not isinstance(node, dict):
         raise ValueError(f"{segments[0]!r} is not a field name, list[KEY] or list[*]")
     name, key = m.groups()
+    if not node and key is None and len(segments) == 1:
+        return [(node, name)]  # a field of an optional part just started (checked when the scenario is)
     if name not in node and name.replace("_", "-") not in node:
         raise ValueError(f"the scenario has no field {name!r} here")
     name = name if name in node else name.replace("_", "-")
     if key is None:
-        return [(node, name)] if len(segments) == 1 else _walk(node[name], segments[1:], scenario)
+        if len(segments) == 1:
+            return [(node, name)]
+        if node[name] is None:  # an optional part the scenario leaves out (an inject's uncertain:)
+            node[name] = {}
+        return _walk(node[name], segments[1:], scenario)
     items = node[name]
     if not isinstance(items, list):
         raise ValueError(f"{name!r} is not a list")
-    picked = [i for i, item in enumerate(items) if key == "*" or key in (item.get("id"), item.get("name"))]
+    picked = [i for i, item in enumerate(items) if isinstance(item, dict) and _matches(item, key)]
     if not picked:
-        raise ValueError(f"no item of {name!r} has id or name {key!r}")
+        field, eq, value = key.partition("=")
+        which = f"{field.strip()} {value.strip()}" if eq else f"id or name {key!r}"
+        raise ValueError(f"no item of {name!r} has {which}")
     if len(segments) == 1:
         return [(items, str(i)) for i in picked]
     return [hit for i in picked for hit in _walk(items[i], segments[1:], scenario)]
+
+
+def _matches(item: dict[str, Any], key: str) -> bool:
+    """``*``: every item; ``field=value``: those whose field reads value; else: id or name is key."""
+    if key == "*":
+        return True
+    field, eq, value = key.partition("=")
+    if eq:
+        got = item.get(field.strip(), item.get(field.strip().replace("_", "-")))
+        return (got if isinstance(got, str) else json.dumps(got)) == value.strip()
+    return key in (item.get("id"), item.get("name"))
 
 
 def _apply(data: dict[str, Any], path: str, how: tuple[str, Any], scenario: Scenario) -> None:

@@ -1,15 +1,22 @@
-"""Sweep designs: the points a design names, and what a point does to the scenario."""
+"""Sweep designs: the points a design names, what a point does to the scenario, and the tables a
+sweep writes into a document between its markers."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from tearline import RunConfig, Scenario
-from tearline.research import AS_WRITTEN, Design, points, sweep_jobs
+from tearline import RunConfig, Scenario, ScenarioError
+from tearline.cli import app
+from tearline.research import AS_WRITTEN, Design, points, replace_block, sweep_jobs
+
+runner = CliRunner(env={"COLUMNS": "240"})
 
 
 def design(**fields: object) -> Design:
@@ -61,3 +68,81 @@ class TestApply:
                                                        {"name": "b", "path": "exclude_disputed", "values": [True]}])  # fmt: skip
         first = sweep_jobs(d, [RunConfig(scenario=teaching, policy="siloed")], WHERE)[0]
         assert first.labels["p:b"] == AS_WRITTEN and first.config.exclude_disputed is False
+
+    def test_a_filter_picks_items_by_field(self, teaching: Scenario) -> None:
+        """injects[observer=SFS] picks the items whose field reads that value, and only those."""
+        d = design(
+            parameters=[{"name": "p", "path": "injects[observer=SFS].uncertain.chance", "values": [0.25]}]
+        )
+        (job,) = sweep_jobs(d, [RunConfig(scenario=teaching, policy="siloed")], WHERE)
+        chances = {i.id: i.uncertain.chance if i.uncertain else None for i in job.config.scenario.injects}
+        assert chances == {"who": 0.25, "what": None, "when": None}
+
+    def test_a_filter_that_matches_nothing_names_the_file_and_line(self, teaching: Scenario) -> None:
+        """A filter no item fits is a clear error on the design's parameter, not an empty sweep."""
+        d = design(
+            parameters=[{"name": "p", "path": "injects[disputed=true].uncertain.chance", "values": [0.5]}]
+        )
+        with pytest.raises(
+            ScenarioError, match=r"parameters\[0\]\.path: no item of 'injects' has disputed true"
+        ):
+            sweep_jobs(d, [RunConfig(scenario=teaching, policy="siloed")], WHERE)
+
+
+DOC = """# Results
+
+Some prose the sweep never touches.
+
+<!-- sweep tiny.yaml -->
+(old table)
+<!-- end sweep tiny.yaml -->
+
+More prose.
+"""
+
+
+class TestTablesInDocs:
+    def test_only_the_block_between_the_markers_is_rewritten(self) -> None:
+        """replace_block swaps what lies between the design's markers and keeps every other line."""
+        new = replace_block(DOC, "tiny.yaml", "| a |\n| 1 |\n")
+        assert new == DOC.replace("(old table)", "| a |\n| 1 |")
+        assert replace_block(new, "tiny.yaml", "| a |\n| 1 |\n") == new  # rerunning changes nothing
+
+    @pytest.mark.parametrize(
+        ("doc", "reason"),
+        [
+            ("no markers at all\n", "0 lines read '<!-- sweep tiny.yaml -->'"),
+            (DOC + "<!-- end sweep tiny.yaml -->\n", "2 lines read '<!-- end sweep tiny.yaml -->'"),
+            ("<!-- end sweep tiny.yaml -->\n<!-- sweep tiny.yaml -->\n", "comes before"),
+        ],
+    )
+    def test_missing_or_misplaced_markers_are_an_error(self, doc: str, reason: str) -> None:
+        """A document without exactly one pair of markers, in order, is reported with file and reason."""
+        with pytest.raises(ScenarioError, match=re.escape(reason)):
+            replace_block(doc, "tiny.yaml", "x", "doc.md")
+
+    def test_sweep_into_writes_the_table_and_its_command(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """tearline sweep DESIGN --into DOC runs a tiny design and writes its points, swings and command."""
+        monkeypatch.chdir(tmp_path)
+        Path("tiny.yaml").write_text(
+            "scenario: connect-the-dots\npolicies: [fusion-centre]\nseeds: 2\ndesign: one-at-a-time\n"
+            "parameters:\n  - name: who's chance\n    path: injects[id=who].uncertain.chance\n    values: [0, 1]\n"
+        )
+        Path("doc.md").write_text(DOC)
+        r = runner.invoke(app, ["sweep", "tiny.yaml", "--into", "doc.md", "--jobs", "1", "--no-cache"])
+        assert r.exit_code == 0, r.output
+        block = Path("doc.md").read_text().split("<!-- sweep tiny.yaml -->\n")[1].split("<!-- end sweep")[0]
+        assert block.startswith("```sh\ntearline sweep tiny.yaml\n```\n")
+        assert "| fusion-centre | who's chance | 0 | grand-meridian | 0/2 (0% [0%, 66%]) | - |" in block
+        assert "| fusion-centre | who's chance | 1 | grand-meridian | 2/2 (100% [34%, 100%]) | NSS |" in block
+        assert "| fusion-centre | disrupted grand-meridian | who's chance | 1 | 0 (0) | 1 (1) |" in block
+        assert Path("doc.md").read_text().endswith("<!-- end sweep tiny.yaml -->\n\nMore prose.\n")
+
+    def test_sweep_into_a_document_without_markers_exits_2(self, tmp_path: Path) -> None:
+        """No markers for the design: exit 2 before any run, saying which lines to add."""
+        (tmp_path / "doc.md").write_text("# nothing here\n")
+        r = runner.invoke(app, ["sweep", "docs/sweeps/mumbai-noise.yaml", "--into", str(tmp_path / "doc.md")])
+        assert r.exit_code == 2
+        assert "add the lines <!-- sweep docs/sweeps/mumbai-noise.yaml -->" in r.output
