@@ -189,7 +189,8 @@ def _apply(data: dict[str, Any], path: str, how: tuple[str, Any], scenario: Scen
             base = data["defaults"].get(key) if isinstance(container, dict) else None
         if not isinstance(base, int | float) or isinstance(base, bool):
             raise ValueError(f"{path}: scale needs a number, the scenario has {base!r}")
-        container[k] = base * value
+        # Whole numbers (durations in seconds, counts) stay whole; rates stay rates.
+        container[k] = round(base * value) if isinstance(base, int) else base * value
 
 
 def point_config(base: RunConfig, design: Design, point: Point, where: tuple[Path, Any]) -> RunConfig:

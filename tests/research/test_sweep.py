@@ -4,7 +4,10 @@ sweep writes into a document between its markers."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,6 +64,14 @@ class TestApply:
         assert set(triage.values()) == {2 * teaching.defaults.triage_per_day}
         assert job.config.noise_scale == 3
         assert job.labels["p:triage"] == "×2" and job.labels["p:noise"] == "3"
+
+    def test_scaling_a_duration_keeps_whole_seconds(self, teaching: Scenario) -> None:
+        """Scaling agencies[*].action_delay by 0.3 gives whole seconds the scenario accepts."""
+        d = design(parameters=[{"name": "delay", "path": "agencies[*].action_delay", "scale": [0.3]}])
+        (job,) = sweep_jobs(d, [RunConfig(scenario=teaching, policy="siloed")], WHERE)
+        assert {a.action_delay for a in job.config.scenario.agencies} == {
+            round(0.3 * teaching.defaults.action_delay)
+        }
 
     def test_unvaried_parameters_are_as_written(self, teaching: Scenario) -> None:
         """In one-at-a-time, the other parameters are labelled as written and the scenario keeps them."""
@@ -146,3 +157,23 @@ class TestTablesInDocs:
         r = runner.invoke(app, ["sweep", "docs/sweeps/mumbai-noise.yaml", "--into", str(tmp_path / "doc.md")])
         assert r.exit_code == 2
         assert "add the lines <!-- sweep docs/sweeps/mumbai-noise.yaml -->" in r.output
+
+    def test_regenerate_rewrites_every_designs_table(self, tmp_path: Path) -> None:
+        """docs/sweeps/regenerate runs each design under docs/sweeps/ and rewrites its block in docs/scenarios.md."""
+        (tmp_path / "docs" / "sweeps").mkdir(parents=True)
+        (tmp_path / "docs" / "sweeps" / "tiny.yaml").write_text(
+            "scenario: connect-the-dots\npolicies: [siloed]\nseeds: 1\n"
+            "parameters:\n  - name: noise\n    path: noise_scale\n    values: [1, 2]\n"
+        )
+        doc = tmp_path / "docs" / "scenarios.md"
+        doc.write_text(DOC.replace("tiny.yaml", "docs/sweeps/tiny.yaml"))
+        script = Path(__file__).resolve().parents[2] / "docs" / "sweeps" / "regenerate"
+        tearline = Path(sys.executable).parent / "tearline"
+        env = {**os.environ, "SWEEP_ROOT": str(tmp_path), "TEARLINE": str(tearline)}
+        done = subprocess.run([script, "--jobs", "1", "--no-cache"], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        text = doc.read_text()
+        assert "```sh\ntearline sweep docs/sweeps/tiny.yaml --out runs/sweep-tiny\n```" in text
+        assert "| siloed | noise | 2 | grand-meridian | 0/1 (0% [0%, 79%]) | - |" in text
+        assert "(old table)" not in text and text.endswith("More prose.\n")
+        assert (tmp_path / "runs" / "sweep-tiny" / "sensitivity.md").is_file()
