@@ -12,7 +12,9 @@ never on dates, so a lead whose date each seed draws is the same link in every s
 Pruned, because they cannot matter: background noise (thousands of leads that name nothing of any
 plot; a channel link still moves the noise on its channel), and leads observed at or after the
 last plot's attack (nothing delivered then can change an outcome or a warning). A lead no recipient
-could act on is still measured: whether it matters is what the replay finds out."""
+could act on is still measured: whether it matters is what the replay finds out. A lead a latent
+observation becomes once collected is a link on its collector's routes, in the base runs that
+collect it; a lead only a counterfactual would collect is no link (nothing decided on it to undo)."""
 
 from __future__ import annotations
 
@@ -94,6 +96,12 @@ def candidates(
     """The links to test, from what the policy did to every non-noise lead in the base runs (less
     the :func:`pruned` ones), each with the facts it rests on and their uncertainty."""
     injects = {i.id: i for i in config.scenario.injects}
+    # A latent observation becomes a lead only once collected, named for its collector.
+    latent = {
+        f"{lt.id}-{a.id.lower()}": (lt, a.id)
+        for lt in config.scenario.latent
+        for a in config.scenario.agencies
+    }
     skip = pruned(config.scenario)
     flipped: dict[Override, set[str]] = defaultdict(set)  # override → leads whose handling it changes
     for d in base:
@@ -103,16 +111,31 @@ def candidates(
             opposite: Literal["release", "withhold"] = (
                 "release" if action != "release" or delay > 0 else "withhold"
             )
-            if scope in ("leads", "both") and lead in injects and injects[lead].observer == sender:
+            own = (lead in injects and injects[lead].observer == sender) or latent.get(lead, ("", ""))[
+                1
+            ] == sender
+            if scope in ("leads", "both") and own:
                 flipped[Override(action=opposite, sender=sender, recipient=recipient, lead=lead)].add(lead)
             if scope in ("channels", "both"):
                 flipped[Override(action=opposite, sender=sender, recipient=recipient)].add(lead)
     out = []
     tz = config.scenario.timezone
     for o, leads in flipped.items():
-        moved = sorted(lead for lead in leads if lead in injects)
-        cites = sorted({c for lead in moved for c in injects[lead].cites})
-        doubts = [u for lead in moved for u in uncertainty(injects[lead], facts or {}, tz)]
+        moved = sorted(lead for lead in leads if lead in injects or lead in latent)
+        cites = sorted(
+            {c for lead in moved for c in (injects[lead].cites if lead in injects else latent[lead][0].cites)}
+        )
+        doubts = [
+            u
+            for lead in moved
+            for u in (
+                uncertainty(injects[lead], facts or {}, tz)
+                if lead in injects
+                else [
+                    f"{lead}: a latent observation, collected only where {latent[lead][1]} tasks or finds it"
+                ]
+            )
+        ]
         out.append(Candidate((o,), tuple(cites), tuple(moved), tuple(dict.fromkeys(doubts))))
     return sorted(out, key=lambda c: (c.overrides[0].lead is None, c.label))
 

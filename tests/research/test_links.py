@@ -43,6 +43,23 @@ class TestCandidates:
         assert {"release who SFS→NSS", "release what NSIG→NSS", "release SFS→NSS"} <= labels
         assert all(o.action == "release" for c in found for o in c.overrides)
 
+    def test_a_collected_latent_lead_is_a_link_of_its_collector(self) -> None:
+        """A lead a latent observation becomes is a (lead, recipient) link on its collector's routes, marked so."""
+        scenario = load_scenario(
+            Path(__file__).resolve().parents[1] / "engine" / "scenarios" / "collection.yaml"
+        )
+        config = RunConfig(scenario=scenario, policy="fusion-centre")
+        found = candidates(config, Executor(jobs=1).run(base_jobs(config, [1])), "leads")
+        latent = [c for c in found if c.leads == ("stone-meeting-nss",)]
+        assert {c.label for c in latent} == {
+            "release stone-meeting-nss NSS→FIS",
+            "release stone-meeting-nss NSS→NSIG",
+        }
+        assert all(
+            "a latent observation, collected only where NSS tasks or finds it" in c.uncertain[0]
+            for c in latent
+        )
+
 
 class TestRanking:
     def test_no_single_link_flips_but_a_pair_does(self, links_json: dict) -> None:  # type: ignore[type-arg]
