@@ -140,6 +140,25 @@ class TestTraceability:
             assert plot.cites, plot.id
 
     @pytest.mark.parametrize("name", sorted(SCENARIOS))
+    def test_every_latent_observation_cites_and_labels(
+        self, name: str, scenarios: dict[str, Scenario], facts: dict[str, Fact]
+    ) -> None:
+        """Each latent observation cites existing facts; its delay, chance and who can collect it say their basis."""
+        s = scenarios[name]
+        assert len(s.latent) >= 3
+        data, locate = read(SCENARIOS[name])
+        lines = SCENARIOS[name].read_text(encoding="utf-8").splitlines()
+        for i, obs in enumerate(s.latent):
+            assert obs.cites, f"{obs.id} cites nothing"
+            assert set(obs.cites) <= set(facts), f"{obs.id}: {set(obs.cites) - set(facts)}"
+            for key in ("delay", "chance", "by"):
+                if key in data["latent"][i]:
+                    line = locate(("latent", i, key))
+                    assert line is not None
+                    why = lines[line - 1].partition("#")[2].strip()
+                    assert why.startswith(("cited", "assumption")), f"{obs.id}.{key}: {why!r}"
+
+    @pytest.mark.parametrize("name", sorted(SCENARIOS))
     def test_disputed_flag_follows_the_facts(
         self, name: str, scenarios: dict[str, Scenario], facts: dict[str, Fact]
     ) -> None:
@@ -159,6 +178,10 @@ class TestParameterBasis:
         "act_on",
         "interdicts",
         "clearance",
+        "capabilities",
+        "surveillance",
+        "tasking_time",
+        "answers",
     )
 
     @pytest.mark.parametrize("name", sorted(SCENARIOS))
