@@ -342,6 +342,26 @@ class InjectLead(Model):
     detail: str = ""
     named_recipients: tuple[AgencyId, ...] = ()
 
+    def as_lead(self, id: str, origin: str, at: SimTime, what: str, cites: tuple[str, ...]) -> Lead:
+        """The lead this body becomes for ``origin`` at ``at`` (``what`` stands in for an empty
+        summary or detail)."""
+        return Lead(
+            id=id,
+            origin=origin,
+            observed_at=at,
+            identifiers=self.identifiers,
+            indicators=self.indicators,
+            marking=self.marking,
+            caveats=self.caveats,
+            tlp=self.tlp,
+            grading=self.grading,
+            source=self.source,
+            summary=self.summary or what,
+            detail=self.detail or what,
+            named_recipients=self.named_recipients,
+            cites=cites,
+        )
+
 
 class Uncertainty(Model):
     """What the record leaves open about an inject; each run's seed draws it."""
@@ -523,43 +543,11 @@ class Scenario(Model):
 
     def lead_of(self, inject: Inject) -> Lead:
         """The lead an inject yields, owned by its observer."""
-        body = inject.lead
-        return Lead(
-            id=inject.id,
-            origin=inject.observer,
-            observed_at=inject.at,
-            identifiers=body.identifiers,
-            indicators=body.indicators,
-            marking=body.marking,
-            caveats=body.caveats,
-            tlp=body.tlp,
-            grading=body.grading,
-            source=body.source,
-            summary=body.summary or inject.what,
-            detail=body.detail or inject.what,
-            named_recipients=body.named_recipients,
-            cites=inject.cites,
-        )
+        return inject.lead.as_lead(inject.id, inject.observer, inject.at, inject.what, inject.cites)
 
     def latent_lead(self, latent: Latent, agency: str, at: SimTime) -> Lead:
         """The lead a latent observation becomes once ``agency`` collects it at ``at``."""
-        body = latent.lead
-        return Lead(
-            id=f"{latent.id}-{agency.lower()}",
-            origin=agency,
-            observed_at=at,
-            identifiers=body.identifiers,
-            indicators=body.indicators,
-            marking=body.marking,
-            caveats=body.caveats,
-            tlp=body.tlp,
-            grading=body.grading,
-            source=body.source,
-            summary=body.summary or latent.what,
-            detail=body.detail or latent.what,
-            named_recipients=body.named_recipients,
-            cites=latent.cites,
-        )
+        return latent.lead.as_lead(f"{latent.id}-{agency.lower()}", agency, at, latent.what, latent.cites)
 
     @cached_property
     def actor(self) -> dict[str, Actor]:
