@@ -110,7 +110,8 @@ class AgencyService(Service):
         self._arrivals = 0
         self._busy = False
         self._covered: set[str] = set()
-        self._tasked: set[str] = set()
+        self._tasked: dict[str, tuple[int, frozenset[str], float]] = {}
+        """Selectors tasked: when last, with the case's facets and score then (for re-tasking)."""
         self._assessments = 0
         self._last_case: dict[str, tuple[object, ...]] = {}
         self.partners = {k: v for k, v in (partners or {}).items() if k != agency.id}
@@ -132,7 +133,8 @@ class AgencyService(Service):
             if obs.lead.origin != self.agency.id:
                 raise Rejected(f"observation for {obs.lead.origin} delivered to {self.agency.id}")
             self.holdings[obs.lead.id] = (obs.lead, self.agency.id)
-            self.at(self.now + self.agency.processing, lambda: self._hold(obs.lead))
+            processing = self.agency.processing if obs.processing is None else obs.processing
+            self.at(self.now + processing, lambda: self._hold(obs.lead))
         elif envelope.kind == "release" and envelope.sender == GATEWAY:
             release = envelope.body
             self._check_release(release)
@@ -276,7 +278,7 @@ class AgencyService(Service):
                 score=score,
                 actionable=actionable,
             )
-        self._task(case, score)
+        self._task(case, score, facets)
         if actionable and not case.keys <= self._covered:
             self._covered |= case.keys
             self.at(self.now + self.agency.action_delay, lambda: self._act(lead.id))
@@ -314,18 +316,32 @@ class AgencyService(Service):
             refreshed=case.refreshed,
         )
 
-    def _task(self, case: Case, score: float) -> None:
-        """Task collection on the case's selectors not tasked yet (priority: the case's score)."""
+    def _task(self, case: Case, score: float, facets: Sequence[str]) -> None:
+        """Task collection on the case's selectors not tasked yet (priority: the case's score); with
+        ``retask_rise``, also those whose last watch is over when the case has gained a facet or its
+        score has risen by at least that much since."""
         a = self.agency
         if a.surveillance <= 0 or not a.capabilities or score < a.task_threshold:
             return
-        for key in sorted(case.keys - self._tasked):
+        now = set(facets)
+        for key in sorted(case.keys):
             if key.split(":", 1)[0] not in TASKABLE_KINDS:
                 continue
-            self._tasked.add(key)
+            last = self._tasked.get(key)
+            if last is not None and not self._retask(last, now, score):
+                continue
+            self._tasked[key] = (self.now, frozenset(now), score)
             self.record(TaskingEvent, agency=a.id, step="task", case=case.id, selector=key)
             order = TaskingOrder(agency=a.id, case=case.id, selector=key, priority=score)
             self.send(self.topics.actions, "tasking", order, key=case.id)
+
+    def _retask(self, last: tuple[int, frozenset[str], float], facets: set[str], score: float) -> bool:
+        """Whether a selector tasked before is tasked again: its watch is over and its case changed."""
+        rise = self.agency.retask_rise
+        when, had, scored = last
+        if rise is None or self.now < when + self.agency.tasking_time:
+            return False
+        return not facets <= had or score >= scored + rise - 1e-9
 
     def _act(self, lead_id: str) -> None:
         case = self.cases.case_of(lead_id)

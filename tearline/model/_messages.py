@@ -16,6 +16,8 @@ class Observation(Model):
     what: str
     noise: bool = False
     disputed: bool = False
+    processing: int | None = None
+    """Seconds from observing to publishing, where the inject sets its own (else the observer's)."""
 
 
 class Provenance(Model):

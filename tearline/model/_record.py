@@ -182,7 +182,9 @@ class RequestEvent(_Event):
     what: str = ""
 
 
-TaskingStep = Literal["task", "start", "revealed", "nothing", "found", "hold"]
+TaskingStep = Literal[
+    "task", "start", "revealed", "nothing", "found", "hold", "alert", "hit", "follow", "lapsed"
+]
 
 
 class TaskingEvent(_Event):
@@ -191,7 +193,12 @@ class TaskingEvent(_Event):
     ``task``: an agency tasks a selector of a case (recorded by the agency). The rest are recorded
     by the world: ``start`` (a slot takes the tasking), ``revealed`` (a latent observation becomes
     the agency's lead), ``nothing`` (the tasking ends having revealed nothing), ``found`` (random
-    search by a free slot finds a latent observation), ``hold`` (an interdiction holds a slot)."""
+    search by a free slot finds a latent observation), ``hold`` (an interdiction holds a slot).
+    Standing alerts: ``alert`` (a tasking flags its selector ``until`` the alert expires), ``hit``
+    (an observation on a flagged selector becomes collectable and waits for a slot), ``follow`` (a
+    slot follows the hit up ``until`` the lead, collecting it), ``lapsed`` (no slot was free before
+    the alert expired or the observation stopped being collectable); ``nothing`` after a hit names
+    its ``latent`` (the draw found nothing)."""
 
     kind: Literal["tasking"] = "tasking"
     agency: AgencyId

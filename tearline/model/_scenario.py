@@ -110,6 +110,12 @@ class AgencyDefaults(Model):
     """Least case score at which it tasks collection on the case's selectors."""
     interdiction_time: Duration | HoldTime = 2 * DAY
     """How long acting on a case holds a slot (a duration, or ``{mean, dist: exponential}``)."""
+    alert: Duration | None = None
+    """A standing alert: each tasking also flags its selector this long; an observation on a flagged
+    selector that becomes collectable is followed up by the next free slot (none: no alerts)."""
+    retask_rise: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Re-task a selector whose last watch is over when its case gains a facet or its score rises by
+    at least this much since that tasking (none: each selector is tasked once)."""
     link_threshold: Annotated[float, Field(gt=0, le=1)] = 1.0
     watchlist: Annotated[int, Field(ge=0, le=WATCHLIST_MAX)] = 0
     alert_expiry: Duration | None = None
@@ -153,6 +159,12 @@ class Agency(Model):
     """Least case score at which it tasks collection on the case's selectors."""
     interdiction_time: Duration | HoldTime | None = None
     """How long acting on a case holds a slot."""
+    alert: Duration | None = None
+    """How long a tasking also leaves its selector flagged (a standing alert): an observation on it
+    that becomes collectable meanwhile is followed up by the next free slot."""
+    retask_rise: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Re-task a selector (after its last watch) when its case gains a facet or its score rises by
+    at least this much."""
     link_threshold: Annotated[float, Field(gt=0, le=1)] | None = None
     """Weakest link its analysts accept between two leads, 0..1 (1: identical identifiers only;
     lower also links aliases, transliterations, reformatted numbers, partial names, co-travel)."""
@@ -197,6 +209,8 @@ class ResolvedAgency(Model):
     tasking_time: int = 7 * DAY
     task_threshold: float = 0.3
     interdiction_time: HoldTime = HoldTime(mean=2 * DAY)
+    alert: int | None = None
+    retask_rise: float | None = None
 
 
 class Channel(Model):
@@ -388,6 +402,9 @@ class Inject(Model):
     as_happened: tuple[HistoricalRelease, ...] = ()
     uncertain: Uncertainty | None = None
     """A date window or a chance of happening, drawn per seed (see :meth:`RunConfig.injects`)."""
+    processing: Duration | None = None
+    """From this observation to its lead's publication, where the record gives this material a delay
+    of its own (a live bug heard at once, collection left unread); none: the observer's ``processing``."""
 
 
 class HistoricalRequest(Model):
@@ -534,6 +551,8 @@ class Scenario(Model):
                 interdiction_time=_hold_time(
                     a.interdiction_time if a.interdiction_time is not None else d.interdiction_time
                 ),
+                alert=a.alert if a.alert is not None else d.alert,
+                retask_rise=a.retask_rise if a.retask_rise is not None else d.retask_rise,
             )
         return out
 

@@ -9,6 +9,11 @@ come first served. Random search runs on the free slots only: each collectable l
 with a ``search_rate`` is found at that rate per day per free slot, memoryless (the next find is
 redrawn whenever the number of free slots or the set of collectable observations changes), so a
 scenario family with Kaplan's rates is Kaplan's queue.
+
+With ``alert`` an agency's tasking also leaves its selector flagged (a standing alert) until the
+alert expires: a latent observation on that selector that becomes collectable meanwhile is a hit,
+and following it up waits for a slot like any tasking (same priority); a hit whose alert has expired,
+or whose observation is no longer collectable, by the time a slot is free collects nothing.
 """
 
 from __future__ import annotations
@@ -57,12 +62,22 @@ _HOLD_FIRST = float("inf")
 """Priority of an interdiction's hold: ahead of every tasking."""
 
 
+@dataclass(frozen=True)
+class _Hit:
+    """A latent observation on a flagged selector became collectable: it waits for a slot to follow
+    it up, which must start before the alert expires."""
+
+    order: TaskingOrder
+    latent: Latent
+    expires: SimTime
+
+
 @dataclass(order=True)
 class _Work:
     """Work waiting for a slot (ordered: highest priority first, then first come)."""
 
     rank: tuple[float, int]
-    order: TaskingOrder | ActionOrder = field(compare=False)
+    order: TaskingOrder | ActionOrder | _Hit = field(compare=False)
 
 
 @dataclass
@@ -92,6 +107,10 @@ class Collection:
         self.collected: set[tuple[str, str]] = set()
         """(agency, latent id) already collected: each latent observation reaches an agency once."""
         self._count = itertools.count()
+        self._alerts: dict[tuple[str, str], SimTime] = {}
+        """(agency, selector) flagged by a standing alert, and when the alert expires."""
+        self._hits: set[tuple[str, str]] = set()
+        """(agency, latent id) an alert has hit (each observation is followed up at most once)."""
         self._desks: dict[str, _Desk] = {}
         for agency_id in sorted(agencies):
             a = agencies[agency_id]
@@ -121,6 +140,50 @@ class Collection:
         """An agency's tasking: it starts on a free slot, or waits its turn."""
         desk = self._desks[order.agency]
         heapq.heappush(desk.waiting, _Work((-order.priority, next(self._count)), order))
+        if desk.agency.alert is not None:
+            self._flag(desk, order)
+        self._dispatch(desk)
+
+    def _flag(self, desk: _Desk, order: TaskingOrder) -> None:
+        """A standing alert on the tasked selector, from now until ``alert`` later (a re-tasking
+        extends it): each observation on the selector that becomes collectable meanwhile is a hit."""
+        a, now = desk.agency, self.world.now
+        assert a.alert is not None
+        flag = (a.id, order.selector)
+        expires = max(self._alerts.get(flag, now), now + a.alert)
+        self._alerts[flag] = expires
+        self._record(
+            a.id, "alert", case=order.case, selector=order.selector, busy=len(desk.busy), until=expires
+        )
+        for lat in self.config.scenario.latent:
+            if (
+                lat.selector is None
+                or lat.selector.key != order.selector
+                or not self.can_collect(a, lat)
+                or (a.id, lat.id) in self._hits
+                or lat.end < now
+                or lat.start > expires
+            ):
+                continue
+            self.world.at(max(now, lat.start), lambda lat=lat: self._hit(desk, order, lat))  # type: ignore[misc]
+
+    def _hit(self, desk: _Desk, order: TaskingOrder, lat: Latent) -> None:
+        """The observation is collectable and its selector flagged: it waits for a slot."""
+        a, now = desk.agency, self.world.now
+        expires = self._alerts.get((a.id, order.selector), now - 1)
+        if (a.id, lat.id) in self._hits or (a.id, lat.id) in self.collected or now > expires:
+            return
+        self._hits.add((a.id, lat.id))
+        self._record(
+            a.id,
+            "hit",
+            case=order.case,
+            selector=order.selector,
+            latent=lat.id,
+            busy=len(desk.busy),
+            until=expires,
+        )
+        heapq.heappush(desk.waiting, _Work((-order.priority, next(self._count)), _Hit(order, lat, expires)))
         self._dispatch(desk)
 
     def hold(self, order: ActionOrder) -> None:
@@ -138,6 +201,8 @@ class Collection:
             started = True
             if isinstance(work, ActionOrder):
                 self._start_hold(desk, work)
+            elif isinstance(work, _Hit):
+                self._follow(desk, work)
             else:
                 self._start_tasking(desk, work)
         if started:
@@ -195,6 +260,35 @@ class Collection:
         self._record(
             a.id, "start", case=order.case, selector=order.selector, busy=len(desk.busy), until=until
         )
+
+    def _follow(self, desk: _Desk, hit: _Hit) -> None:
+        """A free slot follows up an alert's hit: it collects the observation (with its seeded chance,
+        the same draw as a tasking's) if the alert still stands and the observation is still
+        collectable, holding the slot for the observation's ``delay``."""
+        a, now, lat, order = desk.agency, self.world.now, hit.latent, hit.order
+        if now > hit.expires or now > lat.end or (a.id, lat.id) in self.collected:
+            self._record(
+                a.id, "lapsed", case=order.case, selector=order.selector, latent=lat.id, busy=len(desk.busy)
+            )
+            return
+        if rng(self.config.seed, "latent", a.id, lat.id).random() >= lat.chance:
+            self._record(
+                a.id, "nothing", case=order.case, selector=order.selector, latent=lat.id, busy=len(desk.busy)
+            )
+            return
+        self.collected.add((a.id, lat.id))
+        until = now + max(1, lat.delay)
+        self._occupy(desk, until)
+        self._record(
+            a.id,
+            "follow",
+            case=order.case,
+            selector=order.selector,
+            latent=lat.id,
+            busy=len(desk.busy),
+            until=until,
+        )
+        self.world.at(now + lat.delay, lambda: self._reveal(a, lat, order))
 
     def _watch(self, a: ResolvedAgency, order: TaskingOrder, until: SimTime) -> int:
         """Surveillance of a person within the agency's reach: each move they make while followed (and

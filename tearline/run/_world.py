@@ -107,7 +107,9 @@ class World(Service):
     def _injects(self, agencies: dict[str, ResolvedAgency]) -> list[Observation]:
         s = self.config.scenario
         return [
-            Observation(lead=s.lead_of(i), inject=i.id, what=i.what, disputed=i.disputed)
+            Observation(
+                lead=s.lead_of(i), inject=i.id, what=i.what, disputed=i.disputed, processing=i.processing
+            )
             for i in self.config.injects()
             if i.observer in agencies
         ]
@@ -119,7 +121,13 @@ class World(Service):
                 f"inject {inject.id!r} is at {iso(inject.at)}, before the exercise clock ({iso(self.now)})"
             )
         lead = self.config.scenario.lead_of(inject)
-        obs = Observation(lead=lead, inject=inject.id, what=inject.what, disputed=inject.disputed)
+        obs = Observation(
+            lead=lead,
+            inject=inject.id,
+            what=inject.what,
+            disputed=inject.disputed,
+            processing=inject.processing,
+        )
         self.at(inject.at, lambda: self.observe(obs))
 
     def note(self, text: str, at: SimTime) -> None:

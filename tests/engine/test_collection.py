@@ -17,8 +17,11 @@ from tearline.model import (
     DecisionEvent,
     EffectEvent,
     Event,
+    Identifier,
+    Indicator,
     InjectEvent,
     OutcomeEvent,
+    PublishEvent,
     ScenarioError,
     TaskingEvent,
     load_scenario,
@@ -143,6 +146,106 @@ class TestTheScenarioFile:
             load_scenario(bad)
 
 
+def later(s: Scenario, latent: str, **update: Any) -> Scenario:
+    """The scenario with one latent observation changed (e.g. collectable only later)."""
+    return changed(
+        s, latent=tuple(lat.model_copy(update=update) if lat.id == latent else lat for lat in s.latent)
+    )
+
+
+MAR_12 = 1899547200  # 2030-03-12T00:00Z: after the security service's five-day watch has ended
+
+
+class TestStandingAlertsAndRetasking:
+    """An observation that becomes collectable after the watch on its selector has ended is missed
+    by a single tasking; a standing alert or a re-tasking on a changed case collects it."""
+
+    async def test_a_single_watch_misses_what_comes_later(self, collection: Scenario) -> None:
+        found = await events(later(collection, "stone-meeting", start=MAR_12))
+        assert (
+            first(found, TaskingEvent, agency="NSS", step="start", selector="person:omar stone").until
+            < MAR_12
+        )
+        assert not any(isinstance(e, InjectEvent) and e.inject == "stone-meeting" for e in found)
+        assert first(found, OutcomeEvent, plot="station").result == "attack"
+
+    async def test_a_standing_alert_collects_it_and_the_arrest_follows(self, collection: Scenario) -> None:
+        s = with_agency(later(collection, "stone-meeting", start=MAR_12), "NSS", alert=30 * DAY)
+        found = await events(s)
+        alert = first(found, TaskingEvent, agency="NSS", step="alert", selector="person:omar stone")
+        hit = first(found, TaskingEvent, agency="NSS", step="hit", latent="stone-meeting")
+        follow = first(found, TaskingEvent, agency="NSS", step="follow", latent="stone-meeting")
+        observed = first(found, InjectEvent, inject="stone-meeting", observer="NSS")
+        assert alert.at < MAR_12 == hit.at == follow.at < observed.at == MAR_12 + DAY
+        assert follow.until == observed.at
+        assert first(found, OutcomeEvent, plot="station").result == "disrupted"
+
+    async def test_an_alert_that_has_expired_collects_nothing(self, collection: Scenario) -> None:
+        s = with_agency(later(collection, "stone-meeting", start=MAR_12), "NSS", alert=5 * DAY)
+        found = await events(s)
+        assert first(found, TaskingEvent, agency="NSS", step="alert").until < MAR_12
+        assert not any(isinstance(e, TaskingEvent) and e.step in ("hit", "follow") for e in found)
+        assert first(found, OutcomeEvent, plot="station").result == "attack"
+
+    async def test_a_hit_waits_for_a_free_slot(self, collection: Scenario) -> None:
+        """One slot held by a long watch on the name: the phone's hit waits behind it (and behind the
+        phone's own tasking) and is never followed up before the attack. With two slots and five-day
+        watches, both free again by then, it is followed up at once."""
+        phone = Identifier(kind="phone", value="+00 555 0101")
+        s = later(collection, "stone-meeting", start=MAR_12, selector=phone)
+        busy = with_agency(s, "NSS", alert=30 * DAY, surveillance=1, tasking_time=20 * DAY)
+        found = await events(busy)
+        assert first(found, TaskingEvent, agency="NSS", step="hit", latent="stone-meeting").at == MAR_12
+        assert not any(isinstance(e, TaskingEvent) and e.step == "follow" for e in found)
+        assert not any(isinstance(e, InjectEvent) and e.inject == "stone-meeting" for e in found)
+        free = await events(with_agency(s, "NSS", alert=30 * DAY, surveillance=2, tasking_time=5 * DAY))
+        assert first(free, TaskingEvent, agency="NSS", step="follow", latent="stone-meeting").at == MAR_12
+
+    async def test_a_changed_case_is_tasked_again_after_its_watch(self, collection: Scenario) -> None:
+        """A second report on the courier (a target, a new facet) on 12 March re-tasks his name when
+        ``retask_rise`` is set; the new watch collects what the first one missed."""
+        s = later(collection, "stone-meeting", start=MAR_12 + 3600)
+        report = collection.injects[0].model_copy(
+            update={
+                "id": "courier-target",
+                "at": MAR_12,
+                "lead": collection.injects[0].lead.model_copy(
+                    update={"indicators": (Indicator(kind="target", detail="asks about the station"),)}
+                ),
+            }
+        )
+        s = changed(s, injects=(*s.injects, report))
+        once = await events(s)
+        assert len([e for e in once if isinstance(e, TaskingEvent) and e.step == "task"
+                    and e.agency == "NSS" and e.selector == "person:omar stone"]) == 1  # fmt: skip
+        assert first(once, OutcomeEvent, plot="station").result == "attack"
+        again = await events(with_agency(s, "NSS", retask_rise=0.1))
+        tasks = [
+            e
+            for e in again
+            if isinstance(e, TaskingEvent)
+            and e.step == "task"
+            and e.agency == "NSS"
+            and e.selector == "person:omar stone"
+        ]
+        assert len(tasks) == 2 and tasks[1].at > MAR_12
+        assert first(again, InjectEvent, inject="stone-meeting", observer="NSS").at > tasks[1].at
+        assert first(again, OutcomeEvent, plot="station").result == "disrupted"
+
+
+class TestProcessingPerInject:
+    async def test_an_inject_with_its_own_processing_is_published_after_it(
+        self, collection: Scenario
+    ) -> None:
+        """The courier report carries ``processing: 15m``: the foreign service publishes it 15 minutes
+        after observing it, not after its own two hours; without the field, two hours."""
+        quick = changed(collection, injects=(collection.injects[0].model_copy(update={"processing": 900}),))
+        for s, wait in ((quick, 900), (collection, 7200)):
+            found = await events(s)
+            publish = first(found, PublishEvent, lead="courier")
+            assert publish.at == collection.injects[0].at + wait
+
+
 @st.composite
 def worlds(draw: st.DrawFn) -> Scenario:
     """Two or three agencies with random capabilities and zero to two slots, sharing in a joint
@@ -160,9 +263,12 @@ def worlds(draw: st.DrawFn) -> Scenario:
          "surveillance": draw(st.integers(0, 2)), "tasking_time": f"{draw(st.integers(1, 6))}d",
          "interdiction_time": draw(st.sampled_from(["1d", {"mean": "2d", "dist": "exponential"}])),
          "task_threshold": draw(st.sampled_from([0.0, 0.3])),
+         "alert": draw(st.sampled_from([None, "2d", "20d"])),
+         "retask_rise": draw(st.sampled_from([None, 0.1])),
          "processing": "1h", "action_delay": "2h", "act_on": ["identity", "target"], "act_threshold": 0.5}
         for i in range(draw(st.integers(2, 3)))
     ]  # fmt: skip
+    agencies = [{k: v for k, v in a.items() if v is not None} for a in agencies]
     ids = [a["id"] for a in agencies]
     injects = [
         {"id": f"i{n}", "at": iso(START_T + draw(st.integers(0, 30)) * DAY),
@@ -230,14 +336,15 @@ class TestCollectionProperties:
     @RUNS
     @given(s=worlds(), seed=st.integers(0, 50))
     async def test_never_more_slots_busy_than_the_agency_has(self, s: Scenario, seed: int) -> None:
-        """Taskings, interdictions and finds never hold more slots at once than ``surveillance``."""
+        """Taskings, interdictions, finds and alerts' follow-ups never hold more slots at once than
+        ``surveillance``."""
         found = await events(s, seed=seed)
         latent = {lat.id: lat for lat in s.latent}
         for agency in s.resolved.values():
             spans = [
                 (e.at, e.until)
                 for e in found
-                if isinstance(e, TaskingEvent) and e.agency == agency.id and e.step in ("start", "hold")
+                if isinstance(e, TaskingEvent) and e.agency == agency.id and e.step in ("start", "hold", "follow")
                 and e.until is not None
             ] + [
                 (e.at, e.at + latent[e.latent].delay)
@@ -246,6 +353,38 @@ class TestCollectionProperties:
                 and e.latent is not None and latent[e.latent].delay > 0
             ]  # fmt: skip
             assert _peak(spans) <= agency.surveillance, (agency.id, spans)
+
+    @settings(RUNS, max_examples=60)
+    @given(s=worlds(), seed=st.integers(0, 50))
+    async def test_an_alert_never_collects_after_it_expires(self, s: Scenario, seed: int) -> None:
+        """An alert's hit is followed up (and its observation collected) only before the alert expires,
+        inside the observation's window; each observation is hit at most once per agency; and an
+        agency without ``alert`` places none."""
+        found = await events(s, seed=seed)
+        latent = {lat.id: lat for lat in s.latent}
+        expiry: dict[tuple[str, str], int] = {}
+        hit: set[tuple[str, str]] = set()
+        for e in found:
+            if not isinstance(e, TaskingEvent) or e.step not in ("alert", "hit", "follow"):
+                continue
+            assert s.resolved[e.agency].alert is not None, e
+            if e.step == "alert":
+                assert e.until is not None and e.selector is not None
+                assert e.until >= e.at + (s.resolved[e.agency].alert or 0), e
+                expiry[e.agency, e.selector] = max(expiry.get((e.agency, e.selector), 0), e.until)
+            elif e.step == "hit":
+                assert e.latent is not None and e.selector is not None
+                assert (e.agency, e.latent) not in hit
+                hit.add((e.agency, e.latent))
+                assert e.at <= expiry[e.agency, e.selector], e
+            else:
+                assert e.latent is not None and e.selector is not None
+                assert (e.agency, e.latent) in hit, e
+                assert e.at <= expiry[e.agency, e.selector], e
+                lat = latent[e.latent]
+                assert lat.start <= e.at <= lat.end, e
+                observed = first(found, InjectEvent, inject=e.latent, observer=e.agency)
+                assert observed.at == e.at + lat.delay
 
     @RUNS
     @given(s=worlds(), seed=st.integers(0, 50))
