@@ -29,6 +29,7 @@ from tearline.model import (
     DeskDecision,
     DeskEvent,
     ExpiryEvent,
+    ForwardEvent,
     Grading,
     Identifier,
     Lead,
@@ -50,6 +51,7 @@ from tearline.model import (
 )
 
 from ._cases import Case, Casebook, LeadLink
+from ._forwarding import forwarded_copy, forwards
 
 _TLP_ORDER: tuple[TLP, ...] = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 _SENSITIVITY: tuple[Sensitivity, ...] = ("low", "moderate", "high", "critical")
@@ -110,6 +112,9 @@ class AgencyService(Service):
         self._arrivals = 0
         self._busy = False
         self._covered: set[str] = set()
+        self._forwards = 0
+        self._forwarded: set[str] = set()
+        """Received leads it has passed on (each once)."""
         self._tasked: dict[str, tuple[int, frozenset[str], float]] = {}
         """Selectors tasked: when last, with the case's facets and score then (for re-tasking)."""
         self._assessments = 0
@@ -254,7 +259,35 @@ class AgencyService(Service):
         self._busy = False
         self.record(TriageEvent, agency=self.agency.id, lead=lead.id, waited=self.now - arrived)
         self._file(lead)
+        self._forward(lead)
         self._next_triage()
+
+    # -- forwarding ------------------------------------------------------------------------
+    def _forward(self, lead: Lead) -> None:
+        """Pass a lead it has read on, if its forwarding rule says so (after the rule's ``after``)."""
+        rule = self.agency.forward
+        held = self.holdings.get(lead.id)
+        if rule is None or held is None or held[1] == self.agency.id:
+            return
+        sender = held[1]
+        if lead.id in self._forwarded or not forwards(rule, self.agency.id, lead, sender):
+            return
+        self._forwarded.add(lead.id)
+        self.at(self.now + rule.after, lambda: self._publish_forward(lead, sender))
+
+    def _publish_forward(self, lead: Lead, sender: str) -> None:
+        self._forwards += 1
+        copy = forwarded_copy(self.agency.id, lead, self._forwards, self.now)
+        self.holdings[copy.id] = (copy, self.agency.id)
+        self.send(self.topics.outbox(self.agency.id), "lead", copy, key=copy.id)
+        self.record(
+            ForwardEvent,
+            agency=self.agency.id,
+            lead=copy.id,
+            received=lead.id,
+            sender=sender,
+            originator=lead.origin,
+        )
 
     # -- cases and action --------------------------------------------------------------------
     def _file(self, lead: Lead) -> None:

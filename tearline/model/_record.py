@@ -131,6 +131,36 @@ class ExpiryEvent(_Event):
     """When a lead last joined it."""
 
 
+class ForwardEvent(_Event):
+    """An agency passes on a lead it received (its forwarding rule): ``lead`` is the forwarded copy
+    it publishes (itself as sender, the originator listed as third party), ``received`` the lead it
+    read, from ``sender``."""
+
+    kind: Literal["forward"] = "forward"
+    agency: AgencyId
+    lead: str
+    received: str
+    sender: AgencyId
+    originator: AgencyId
+
+
+class RegistryEvent(_Event):
+    """A check against a registry (e.g. the Schengen Information System): ``entered`` (an entry on
+    ``identifier`` by ``owner``, with or without a terrorism marker), ``hit`` (a check by ``agency``
+    matched it; the checker receives the entry as lead ``lead``), ``reported`` (the hit report reaches
+    the entry's owner as lead ``lead``)."""
+
+    kind: Literal["registry"] = "registry"
+    registry: str
+    step: Literal["entered", "hit", "reported"]
+    identifier: str
+    owner: AgencyId
+    terrorism: bool = False
+    agency: AgencyId | None = None
+    inject: str | None = None
+    lead: str | None = None
+
+
 class ActionEvent(_Event):
     kind: Literal["action"] = "action"
     agency: AgencyId
@@ -274,7 +304,9 @@ Event = Annotated[
     | RequestEvent
     | TaskingEvent
     | LinkEvent
-    | ExpiryEvent,
+    | ExpiryEvent
+    | ForwardEvent
+    | RegistryEvent,
     Field(discriminator="kind"),
 ]
 EVENT = TypeAdapter(Event)

@@ -24,6 +24,7 @@ from ._lead import (
     Country,
     GradingField,
     Identifier,
+    IdentifierKind,
     Indicator,
     Lead,
     Level,
@@ -80,6 +81,19 @@ class AnswerTerms(Model):
     note: str = ""
 
 
+class ForwardRule(Model):
+    """Which received leads an agency passes on (onward release, decided by the gateway like its
+    own leads): those from ``senders`` (any, if empty) holding an identifier of ``kinds`` (any, if
+    empty), ``after`` it has read them. ORCON material is never forwarded, and a forwarded copy
+    names its originator as third party, so a policy applying the third-party rule asks its consent."""
+
+    senders: tuple[AgencyId, ...] = ()
+    kinds: tuple[IdentifierKind, ...] = ()
+    after: Duration = 0
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
 class HoldTime(Model):
     """How long acting on a case holds one surveillance slot: fixed, or drawn per seed from an
     exponential distribution with this mean (as Kaplan's terror-queues model assumes)."""
@@ -110,6 +124,8 @@ class AgencyDefaults(Model):
     """Least case score at which it tasks collection on the case's selectors."""
     interdiction_time: Duration | HoldTime = 2 * DAY
     """How long acting on a case holds a slot (a duration, or ``{mean, dist: exponential}``)."""
+    forward: ForwardRule | None = None
+    """Which received leads it passes on (none: only its own leads and assessments leave it)."""
     alert: Duration | None = None
     """A standing alert: each tasking also flags its selector this long; an observation on a flagged
     selector that becomes collectable is followed up by the next free slot (none: no alerts)."""
@@ -159,6 +175,8 @@ class Agency(Model):
     """Least case score at which it tasks collection on the case's selectors."""
     interdiction_time: Duration | HoldTime | None = None
     """How long acting on a case holds a slot."""
+    forward: ForwardRule | None = None
+    """Which received leads it passes on to the gateway (none: only its own leads and assessments)."""
     alert: Duration | None = None
     """How long a tasking also leaves its selector flagged (a standing alert): an observation on it
     that becomes collectable meanwhile is followed up by the next free slot."""
@@ -211,6 +229,7 @@ class ResolvedAgency(Model):
     interdiction_time: HoldTime = HoldTime(mean=2 * DAY)
     alert: int | None = None
     retask_rise: float | None = None
+    forward: ForwardRule | None = None
 
 
 class Channel(Model):
@@ -405,6 +424,9 @@ class Inject(Model):
     processing: Duration | None = None
     """From this observation to its lead's publication, where the record gives this material a delay
     of its own (a live bug heard at once, collection left unread); none: the observer's ``processing``."""
+    checks: tuple[str, ...] = ()
+    """Registries (by id) the observer checks this lead's identifiers against when it observes it
+    (a border or roadside check); a hit gives it the entry and reports back to the entry's owner."""
 
 
 class HistoricalRequest(Model):
@@ -448,6 +470,39 @@ class Latent(Model):
     search_rate: Annotated[float, Field(ge=0, le=1000)] = 0.0
     """Finds per day per free surveillance slot without a selector (random search)."""
     lead: InjectLead
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class RegistryEntry(Model):
+    """One entry in a registry: who entered it, on what, and whether it flags terrorism."""
+
+    at: Time
+    owner: AgencyId
+    """The agency that entered it (and receives the hit reports)."""
+    identifier: Identifier
+    """What a check must hold to hit it (a person, a passport, a vehicle)."""
+    terrorism: bool = False
+    """Whether the entry carries a terrorism marker (else it reads as routine: a discreet check, an
+    ordinary-crime entry)."""
+    what: str
+    """One line: what the entry says."""
+    cites: tuple[str, ...] = ()
+    note: str = ""
+
+
+class Registry(Model):
+    """A hit-based database its members check (e.g. the Schengen Information System): a check that
+    holds an entry's identifier hits it; the checker receives the entry as a lead at once, and the
+    entry's owner a hit report after ``report_delay``."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: str
+    members: tuple[AgencyId, ...]
+    """Agencies whose checks query it."""
+    report_delay: Duration = 0
+    """From a hit to the hit report reaching the entry's owner."""
+    entries: tuple[RegistryEntry, ...] = ()
     cites: tuple[str, ...] = ()
     note: str = ""
 
@@ -496,6 +551,8 @@ class Scenario(Model):
     """Requests between agencies on the record (for information, or to act), sent at their time."""
     latent: tuple[Latent, ...] = ()
     """Observations that were collectable but not collected (world only, until tasking reveals one)."""
+    registries: tuple[Registry, ...] = ()
+    """Hit-based databases agencies check (entries, who checks them); checked by injects' ``checks``."""
     consent: ConsentTerms | None = None
     clearance: ClearanceTerms = Field(default_factory=lambda: ClearanceTerms())
     """What the gateway does with a release above the recipient's clearance (whatever the policy)."""
@@ -552,6 +609,7 @@ class Scenario(Model):
                     a.interdiction_time if a.interdiction_time is not None else d.interdiction_time
                 ),
                 alert=a.alert if a.alert is not None else d.alert,
+                forward=a.forward if a.forward is not None else d.forward,
                 retask_rise=a.retask_rise if a.retask_rise is not None else d.retask_rise,
             )
         return out
@@ -664,6 +722,26 @@ def _reference_problems(
         yield from cited(("centres", i, "cites"), c.cites, False)
     for agency_id in s.noise.per_agency:
         yield from agency(("noise", "per_agency", agency_id), agency_id)
+    registry_ids = [x.id for x in s.registries]
+    for i, registry in enumerate(s.registries):
+        if registry_ids.index(registry.id) != i:
+            yield ("registries", i, "id"), f"duplicate registry id {registry.id!r}"
+        for j, member in enumerate(registry.members):
+            yield from agency(("registries", i, "members", j), member)
+        yield from cited(("registries", i, "cites"), registry.cites, False)
+        for j, entry in enumerate(registry.entries):
+            yield from agency(("registries", i, "entries", j, "owner"), entry.owner)
+            yield from cited(("registries", i, "entries", j, "cites"), entry.cites, s.fictional is None)
+    for i, inj in enumerate(s.injects):
+        for j, name in enumerate(inj.checks):
+            reg = next((x for x in s.registries if x.id == name), None)
+            if reg is None:
+                yield (
+                    ("injects", i, "checks", j),
+                    f"unknown registry {name!r} (this scenario has: {', '.join(registry_ids) or 'none'})",
+                )
+            elif inj.observer not in reg.members:
+                yield ("injects", i, "checks", j), f"{inj.observer} is not a member of registry {name!r}"
     actor_ids = [a.id for a in s.actors]
     for i, actor in enumerate(s.actors):
         if actor_ids.index(actor.id) != i:

@@ -44,6 +44,7 @@ from tearline.model import (
 )
 
 from ._collection import Collection
+from ._registry import Registries
 
 _NOISE_IDENTIFIERS: tuple[IdentifierKind, ...] = ("person", "phone", "voip", "vessel", "email", "address")
 _NOISE_INDICATORS: tuple[IndicatorKind, ...] = ("intent", "travel", "recon", "comms", "purchase", "funding")
@@ -103,6 +104,7 @@ class World(Service):
                 )
                 self.at(r.at, lambda request=request: self._prompt(request))  # type: ignore[misc]
         self.collection = Collection(self, config, agencies)
+        self.registries = Registries(self, config, agencies)
 
     def _injects(self, agencies: dict[str, ResolvedAgency]) -> list[Observation]:
         s = self.config.scenario
