@@ -87,7 +87,10 @@ class AgencyService(Service):
       request to act, with an order to the world under its own reach.
     - With ``surveillance`` slots, a case scoring at least ``task_threshold`` has each selector it
       holds that the agency has not tasked yet tasked once (an order to the world, which holds a
-      slot, queues by the case's score and reveals what there is to collect).
+      slot, queues by the case's score and reveals what there is to collect); with ``retask_rise``
+      again after its watch when the case has changed (a new facet, a higher score).
+    - With a ``forward`` rule, a received lead it has read is passed on as its own forwarded copy,
+      naming the originator as third party (never ORCON material).
     - In a live exercise, the players at its desk decide too: each decision reaches it from the
       world, is recorded, and a release of a lead it holds goes to the gateway as a ``share``.
     """
