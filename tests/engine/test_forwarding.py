@@ -143,7 +143,9 @@ def forwarding_worlds(draw: st.DrawFn) -> tuple[Scenario, str]:
     data = world()
     for a in data["agencies"]:
         a["clearance"] = draw(st.sampled_from(LEVELS))
-        a["act_threshold"] = 0.95  # no assessments: every lead that travels is an inject or a forwarded copy
+        a["act_threshold"] = (
+            1.0  # no assessments (B2 leads never score 1): every lead that travels is an inject or a forwarded copy
+        )
         if draw(st.booleans()):
             a["forward"] = {"after": draw(st.sampled_from(["0s", "1h", "1d"]))}
     data["treaties"].append(
