@@ -54,7 +54,7 @@ from ._ids import stable_uuid
 DISTRIBUTION: dict[str, int] = {"organisation": 0, "community": 1, "connected": 2, "all": 3, "group": 4}
 """MISP's distribution numbers for the ``misp-distribution`` policy's levels."""
 
-NOT_MAPPED: tuple[str, ...] = ("as_happened", "disputed", "uncertain")
+NOT_MAPPED: tuple[str, ...] = ("as_happened", "checks", "disputed", "processing", "uncertain")
 """Inject fields a MISP event does not carry."""
 
 _TYPE_OF_KIND = {

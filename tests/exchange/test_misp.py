@@ -36,7 +36,9 @@ class TestRoundTrip:
         """An imported inject equals the original once the fields MISP cannot carry are cleared."""
         s = historical["mumbai-2008"]
         assert any(i.as_happened for i in s.injects)  # something to lose
-        cleared = {f: {"disputed": False, "uncertain": None}.get(f, ()) for f in NOT_MAPPED}
+        cleared = {
+            f: {"disputed": False, "uncertain": None, "processing": None}.get(f, ()) for f in NOT_MAPPED
+        }
         for original, imported in zip(s.injects, round_trip(s, tmp_path), strict=True):
             assert imported == original.model_copy(update=cleared)
 
