@@ -137,6 +137,12 @@ class MemoryTransport(Transport):
 
     async def close(self) -> None:
         self._closed = True
+        # Nothing reads a closed transport: its records are let go of now, by reference counting,
+        # rather than by a later garbage collection over whatever still points at the transport.
+        for log in self._logs.values():
+            for records in log:
+                records.clear()
+        self._readers = {}
 
     def _check_open(self) -> None:
         if self._closed:
