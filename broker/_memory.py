@@ -89,19 +89,25 @@ class MemoryTransport(Transport):
     def _append(
         self, topic: str, key: bytes | None, value: bytes, headers: Headers, item: object
     ) -> tuple[int, int]:
-        self._check_open()
-        log = self._log(topic)
+        if self._closed:
+            raise TransportClosed("the memory transport is closed")
         if key is None:
+            log = self._log(topic)
             partition = next(self._round_robin[topic])
         else:
             partition = self._partition.get((topic, key), -1)
             if partition < 0:
+                log = self._log(topic)
                 partition = self._partition[(topic, key)] = partition_for(key, len(log))
+            else:
+                log = self._logs[topic]
         records = log[partition]
         offset = len(records)
         records.append(Message(topic, partition, offset, key, value, headers, item))
-        for reader in self._readers.get((topic, partition), ()):
-            reader._news = True
+        readers = self._readers.get((topic, partition))
+        if readers:
+            for reader in readers:
+                reader._news = True
         if self._published is not None:
             self._published.set()
             self._published = None

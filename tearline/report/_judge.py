@@ -33,7 +33,13 @@ from tearline.model import (
 
 def plot_facets(plot: Plot, identifiers: Sequence[str], timing: Sequence[tuple[int, int]]) -> set[Facet]:
     """Ground truth: which of the plot's facets a case's identifiers and timing really cover."""
-    entity_keys = {e.key for e in plot.entities}
+    return _facets(plot, frozenset(e.key for e in plot.entities), identifiers, timing)
+
+
+def _facets(
+    plot: Plot, entity_keys: frozenset[str], identifiers: Sequence[str], timing: Sequence[tuple[int, int]]
+) -> set[Facet]:
+    """:func:`plot_facets`, with the plot's entity keys already taken (a judge asks for many cases)."""
     hits = entity_keys.intersection(identifiers)
     out: set[Facet] = set()
     if not hits:
@@ -59,16 +65,20 @@ def judge(
     without either keeps the case rule: disrupted by the first interdiction before its attack time
     by an agency whose jurisdiction meets the plot's and whose case really holds its ``needs``."""
     removals = [e for e in events if isinstance(e, EffectEvent) and e.result in _REMOVED]
+    cases = [e for e in events if isinstance(e, CaseEvent)]
+    interdictions = [e for e in events if isinstance(e, ActionEvent) and e.action == "interdict"]
     out = []
     for n, plot in enumerate(scenario.plots, start=1):
         needs = set(plot.needs)
+        keys = frozenset(e.key for e in plot.entities)
         detected = next(
             (
                 e
-                for e in events
-                if isinstance(e, CaseEvent)
-                and e.at < plot.attack_at
-                and needs <= plot_facets(plot, e.identifiers, e.timing)
+                for e in cases
+                if e.at < plot.attack_at
+                # a case naming none of the plot's entities covers none of its facets
+                and (not needs or not keys.isdisjoint(e.identifiers))
+                and needs <= _facets(plot, keys, e.identifiers, e.timing)
             ),
             None,
         )
@@ -77,7 +87,7 @@ def judge(
         if plot.judged_by_actors:
             result, decisive, removed = _by_actors(plot, removals)
         else:
-            decisive = _by_case(plot, agencies, events)
+            decisive = _by_case(plot, agencies, interdictions)
             result = "disrupted" if decisive else "attack"
         out.append(
             OutcomeEvent(
@@ -121,13 +131,13 @@ def _by_actors(
     return "attack", None, removed
 
 
-def _by_case(plot: Plot, agencies: dict[str, ResolvedAgency], events: Sequence[Event]) -> ActionEvent | None:
+def _by_case(
+    plot: Plot, agencies: dict[str, ResolvedAgency], interdictions: Sequence[ActionEvent]
+) -> ActionEvent | None:
     needs = set(plot.needs)
-    for e in events:
+    for e in interdictions:
         if (
             e.at < plot.attack_at
-            and isinstance(e, ActionEvent)
-            and e.action == "interdict"
             and set(agencies[e.agency].jurisdiction) & set(plot.jurisdiction)
             and needs <= plot_facets(plot, e.identifiers, e.timing)
         ):

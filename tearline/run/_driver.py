@@ -20,6 +20,7 @@ from tearline.broker import (
     Gateway,
     Keystore,
     MemoryTransport,
+    Message,
     Rejected,
     Service,
     ServiceSettings,
@@ -236,7 +237,8 @@ class Run:
         reader = f"{self.topics.namespace}.record.{self.config.run_id}.{os.getpid()}.{next(_readers)}"
         consumer = await transport.subscribe(reader, self.topics.audits(self.senders))
         events: dict[tuple[str, int], Event] = {}
-        where: dict[tuple[str, int], tuple[str, int, int]] = {}
+        where: dict[tuple[str, int], Message] = {}
+        writers: dict[str, str | None] = {}
         self.rejected.clear()
         try:
             for message in await drain(consumer):
@@ -249,7 +251,9 @@ class Run:
                         "audit record refused", reason=exc.reason, topic=message.topic, offset=message.offset
                     )
                     continue
-                writer = self.topics.audit_writer(message.topic)
+                writer = writers.get(message.topic, "")
+                if writer == "":
+                    writer = writers[message.topic] = self.topics.audit_writer(message.topic)
                 if (
                     env.kind != "event"
                     or env.body.by != env.sender
@@ -265,17 +269,18 @@ class Run:
                     )
                     continue
                 ident = (env.sender, env.seq)
-                at = (message.topic, message.partition, message.offset)
                 if ident in events:
                     # The first record of (sender, seq) stands; a later one never replaces it.
-                    if where[ident] != at and events[ident] != env.body:
+                    first = where[ident]
+                    at = (message.topic, message.partition, message.offset)
+                    if (first.topic, first.partition, first.offset) != at and events[ident] != env.body:
                         self.rejected["audit-conflict"] += 1
                         _log.warning(
                             "audit record conflicts with an earlier one", sender=env.sender, seq=env.seq
                         )
                     continue
                 events[ident] = env.body
-                where[ident] = at
+                where[ident] = message
         finally:
             await consumer.close()
         return list(events.values())
