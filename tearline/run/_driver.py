@@ -348,7 +348,7 @@ def paced_collection() -> Iterator[None]:
     global _paced, _thresholds
     with _pacing:
         if _paced == 0:
-            _thresholds = gc.get_threshold()  # type: ignore[assignment]
+            _thresholds = gc.get_threshold()
             if 0 < _thresholds[0] < YOUNG_COLLECTION:
                 gc.set_threshold(YOUNG_COLLECTION, *_thresholds[1:])
         _paced += 1
