@@ -341,7 +341,7 @@ def run_report(
             [r for r in links if r.get("rank", 99) <= 10],
             [("plot", "plot"), ("rank", "rank"), ("link", "link"), ("flips", "flips"), ("seeds", "seeds"),
              ("flip p", "flip_probability"), ("low", "flip_probability_low"), ("high", "flip_probability_high"),
-             ("Δ warning h", "warning_change_hours"), ("facts", "facts")],
+             ("Δ warning h", "warning_change_hours"), ("facts", "facts"), ("uncertain", "uncertain")],
         )  # fmt: skip
     body = (
         f"<h1>After-action report: {_e(scenario.title)}</h1>"
@@ -375,7 +375,7 @@ _RESEARCH_TABLES: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     "links": [("Critical links", [
         ("plot", "plot"), ("rank", "rank"), ("link", "link"), ("flips", "flips"), ("seeds", "seeds"),
         ("flip p", "flip_probability"), ("low", "flip_probability_low"), ("high", "flip_probability_high"),
-        ("Δ warning h", "warning_change_hours"), ("facts", "facts")])],
+        ("Δ warning h", "warning_change_hours"), ("facts", "facts"), ("uncertain", "uncertain")])],
     "sweep": [("What moves each outcome most", [
         ("policy", "policy"), ("outcome", "outcome"), ("parameter", "parameter"), ("swing", "swing"),
         ("low", "low"), ("at", "low_at"), ("high", "high"), ("at", "high_at")])],

@@ -92,6 +92,7 @@ def links_of(tmp: Path, scenario: str, *options: str) -> dict:  # type: ignore[t
     assert r.exit_code == 0, r.output
     data: dict = json.loads((tmp / "result" / "links.json").read_text())  # type: ignore[type-arg]
     data["output"] = r.output
+    data["directory"] = tmp / "result"
     return data
 
 
@@ -150,6 +151,14 @@ class TestOneLink:
             "who: at a time drawn per seed, 2030-03-02 10:00 +00:00 to 2030-03-08 10:00 +00:00, happens with chance 0.5"
         ]
         assert "happens with chance 0.5" in one_link["output"]
+
+    def test_the_report_shows_the_uncertainty(self, one_link: dict) -> None:  # type: ignore[type-arg]
+        """report on the links directory lists each link with what the record leaves open about it."""
+        r = runner.invoke(app, ["report", str(one_link["directory"])])
+        assert r.exit_code == 0, r.output
+        text = (one_link["directory"] / "report.html").read_text()
+        assert "<th>uncertain</th>" in text
+        assert "happens with chance 0.5" in text
 
 
 class TestTwoLinks:
