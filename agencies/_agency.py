@@ -398,7 +398,11 @@ class AgencyService(Service):
                 score=case.score(),
             )
             order = ActionOrder(
-                agency=self.agency.id, case=case.id, identifiers=identifiers, timing=case.timing
+                agency=self.agency.id,
+                case=case.id,
+                identifiers=identifiers,
+                timing=case.timing,
+                placed=case.placed(),
             )
             self.send(self.topics.actions, "action", order, key=case.id)
             return
@@ -422,6 +426,7 @@ class AgencyService(Service):
                 act=True,
                 case=case.id,
                 timing=case.timing,
+                placed=case.placed(),
                 score=case.score(),
                 lead=assessment,
                 what=f"{self.agency.id} asks {partner} to act on case {case.id}",
@@ -463,6 +468,7 @@ class AgencyService(Service):
         act: bool = False,
         case: str = "",
         timing: tuple[tuple[int, int], ...] = (),
+        placed: tuple[tuple[str, tuple[str, ...]], ...] = (),
         score: float = 0.0,
         lead: Lead | None = None,
         what: str = "",
@@ -477,6 +483,7 @@ class AgencyService(Service):
                 act=act,
                 case=case,
                 timing=timing,
+                placed=placed,
                 score=score,
                 lead=lead,
                 what=what,
@@ -546,7 +553,11 @@ class AgencyService(Service):
                 score=request.score,
             )
             order = ActionOrder(
-                agency=self.agency.id, case=request.id, identifiers=about, timing=request.timing
+                agency=self.agency.id,
+                case=request.id,
+                identifiers=about,
+                timing=request.timing,
+                placed=request.placed,
             )
             self.send(self.topics.actions, "action", order, key=request.id)
             return

@@ -7,7 +7,16 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tearline.model import IDENTITY_KINDS, PLACE_KINDS, Facet, Identifier, Lead, ResolvedAgency, SimTime
+from tearline.model import (
+    IDENTITY_KINDS,
+    PLACE_KINDS,
+    SELECTOR_KINDS,
+    Facet,
+    Identifier,
+    Lead,
+    ResolvedAgency,
+    SimTime,
+)
 
 from ._links import STRENGTH, Link, blocks, co_travel, pair_link, presence, stronger
 
@@ -45,6 +54,9 @@ class Case:
     """When each lead was filed (the casebook's count): the oldest anchors the case."""
     refreshed: SimTime = 0
     """When a lead last joined it (an alert not refreshed within ``alert_expiry`` lapses)."""
+    same: set[tuple[str, str]] = field(default_factory=set)
+    """Pairs of identity keys (a sorted pair) an accepted weaker link took for one person or
+    conveyance: a transliteration, an alias, a document."""
     _strengths: dict[str, float] | None = field(default=None, repr=False)
 
     def add(self, lead: Lead, order: int = 0, at: SimTime = 0) -> None:
@@ -58,10 +70,13 @@ class Case:
         self.refreshed = max(self.refreshed, at)
         self._strengths = None
 
-    def link(self, a: str, b: str, strength: float) -> None:
-        """Record a link weaker than 1 between two of its leads (the strongest one found is kept)."""
+    def link(self, a: str, b: str, strength: float, keys: tuple[str, str] = ("", "")) -> None:
+        """Record a link weaker than 1 between two of its leads (the strongest one found is kept),
+        and, when it joined two identities (``keys``), that they are taken for one."""
         if strength >= 1.0 or a == b:
             return
+        if keys[0] != keys[1] and all(k.split(":", 1)[0] in IDENTITY_KINDS for k in keys):
+            self.same.add((min(keys), max(keys)))
         pair = (a, b) if a < b else (b, a)
         if strength > self.links.get(pair, 0.0):
             self.links[pair] = strength
@@ -73,6 +88,7 @@ class Case:
             self.add(other.leads[lead_id], other.order[lead_id], other.refreshed)
         for (a, b), s in other.links.items():
             self.link(a, b, s)
+        self.same |= other.same
 
     def strengths(self) -> dict[str, float]:
         """How firmly each lead belongs to the case, 0..1: the strongest chain of links from the
@@ -164,6 +180,33 @@ class Case:
     def expired(self, agency: ResolvedAgency, now: SimTime) -> bool:
         """Whether the case has gone unrefreshed longer than the agency's ``alert_expiry``."""
         return agency.alert_expiry is not None and now - self.refreshed > agency.alert_expiry
+
+    def placed(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Where the case places each person or conveyance it names (identifier key → countries):
+        the countries of the places a report names it at, directly or through one of its own
+        selectors (a number or account a report names with it). A compiled report — an assessment
+        of several leads — places no one: it does not say who was where."""
+        own = [lead for lead in self.leads.values() if len(lead.derived_from) <= 1]
+        selectors: dict[str, set[str]] = {}
+        seen_at: dict[str, set[str]] = {}
+        for lead in own:
+            keys = [i.key for i in lead.identifiers]
+            mine = {i.key for i in lead.identifiers if i.kind in SELECTOR_KINDS}
+            for i in lead.identifiers:
+                if i.kind in IDENTITY_KINDS:
+                    selectors.setdefault(i.key, set()).update(mine)
+            where = {i.where for i in lead.identifiers if i.kind in PLACE_KINDS and i.where is not None}
+            if where:
+                for key in keys:
+                    seen_at.setdefault(key, set()).update(where)
+        for a, b in sorted(self.same):  # one person under two names: each name's reports place him
+            if a in selectors and b in selectors:
+                selectors[a] |= selectors[b] | {b}
+                selectors[b] |= selectors[a] - {b} | {a}
+        return tuple(
+            (who, tuple(sorted(set().union(seen_at.get(who, ()), *(seen_at.get(s, ()) for s in sels)))))
+            for who, sels in sorted(selectors.items())
+        )
 
     def places(self) -> set[str]:
         """Countries of the places in the case (where known)."""
@@ -300,7 +343,7 @@ class Casebook:
                 self._order += 1
                 case.add(self._files[linked_id], self._order, now)
                 self._by_lead[linked_id] = case.id
-            case.link(lead.id, linked_id, link.strength)
+            case.link(lead.id, linked_id, link.strength, (link.left, link.right))
             newly_hit = is_file and prior[linked_id] is None
             if newly_hit or (link.strength < 1.0 and (own is None or prior[linked_id] != own)):
                 made.append(LeadLink(lead.id, linked_id, link, file=is_file))

@@ -43,15 +43,13 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "siloed": _PARIS_HISTORY,
         "as-happened": _PARIS_HISTORY,
         # The Belgian prosecutor, acting on who + where, holds the Verviers flat and the 2014 source
-        # tying the Abdeslam brothers to Abaaoud in one case: its order reaches Brahim in Molenbeek in
-        # January 2015 (seed 1 draws success), a year before he is on the terrace team.
-        "bilateral": {**_PARIS_HISTORY, "terraces": "partly-disrupted"},
+        # tying the Abdeslam brothers to Abaaoud in one case, but nothing places Brahim anywhere: its
+        # January 2015 order finds the cell, not him (``unplaced``).
+        "bilateral": _PARIS_HISTORY,
         # The chain of docs/scenarios.md ("Paris, pooled"): the federal police's intercept of the
-        # Athens calls reaches the prosecutor and the Greek police; both orders of early January
-        # 2015 succeed at seed 1 (Brahim in Molenbeek, Abaaoud in Athens). The draws are keyed by the
-        # order's time, which moved when the federal police's 15-minute processing became the live
-        # bug's alone.
-        "fusion-centre": {**_PARIS_HISTORY, "terraces": "disrupted"},
+        # Athens calls places Abaaoud in Athens and reaches the Greek police through the European
+        # centre; their order of 3 January 2015 succeeds at seed 1. One of the terrace team removed.
+        "fusion-centre": {**_PARIS_HISTORY, "terraces": "partly-disrupted"},
     },
 }
 # Plots each scenario's historical run must show attacked: the attacks that happened.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ._base import Model
-from ._lead import AgencyId, Identifier, Lead
+from ._lead import AgencyId, Country, Identifier, Lead
 
 
 class Observation(Model):
@@ -101,6 +101,8 @@ class ActionOrder(Model):
     identifiers: tuple[str, ...]
     """Identifier keys (``kind:value``) the case holds."""
     timing: tuple[tuple[int, int], ...] = ()
+    placed: tuple[tuple[str, tuple[Country, ...]], ...] = ()
+    """Per person the case names (identifier key), the countries where it places him."""
 
 
 class Request(Model):
@@ -117,6 +119,8 @@ class Request(Model):
     """The sender's case it bears on (empty for a historical request or a desk's)."""
     timing: tuple[tuple[int, int], ...] = ()
     """For a request to act: the case's timing windows (as the recipient receives them)."""
+    placed: tuple[tuple[str, tuple[Country, ...]], ...] = ()
+    """For a request to act: where the case places each person it names (as in an action order)."""
     score: float = 0.0
     """For a request to act: the sender's score of its case (what the recipient acts on)."""
     what: str = ""

@@ -10,7 +10,7 @@ from pydantic import Field, TypeAdapter
 
 from ._base import Model
 from ._decision import Action
-from ._lead import AgencyId
+from ._lead import AgencyId, Country
 from ._messages import DeskAction
 from ._scenario import Facet, Outcome
 from ._time import Time
@@ -173,7 +173,7 @@ class ActionEvent(_Event):
     """For a warning: the assessment lead published."""
 
 
-EffectResult = Literal["arrested", "intercepted", "failed", "out-of-reach", "no-window"]
+EffectResult = Literal["arrested", "intercepted", "failed", "out-of-reach", "no-window", "unplaced"]
 
 
 class EffectEvent(_Event):
@@ -188,6 +188,9 @@ class EffectEvent(_Event):
     """The actor's country at the time (None when unknown)."""
     chance: float = 1.0
     """The success probability drawn against (for arrests and interceptions within reach)."""
+    placed: tuple[Country, ...] = ()
+    """For a person: the countries where the acting case placed him (a report naming him, or one of
+    his numbers or accounts, at a place there); an order finds him only in one of them."""
 
 
 RequestStep = Literal["sent", "answered", "declined"]

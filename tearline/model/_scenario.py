@@ -113,6 +113,7 @@ class AgencyDefaults(Model):
     clearance: Level = "TOP SECRET"
     accreditations: tuple[Compartment, ...] = ()
     action_success: Annotated[float, Field(ge=0, le=1)] = 1.0
+    search_success: Annotated[float, Field(ge=0, le=1)] = 0.0
     answers: AnswerTerms | None = None
     capabilities: tuple[Capability, ...] | None = None
     """What agencies can collect; None: by kind (:data:`CAPABILITIES_BY_KIND`)."""
@@ -163,6 +164,10 @@ class Agency(Model):
     """Compartments (control systems) it is accredited for, e.g. ``SI``."""
     action_success: Annotated[float, Field(ge=0, le=1)] | None = None
     """Chance that an arrest or interception within its reach succeeds."""
+    search_success: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Chance that an order finds a person within its reach whom its case does not place there (no
+    report names him, or one of his numbers or accounts, at a place in the country he is in); it
+    multiplies ``action_success``. Default 0: an order finds only the people its case places."""
     answers: AnswerTerms | None = None
     """How it answers requests for information and requests to act (default: takes none)."""
     capabilities: tuple[Capability, ...] | None = None
@@ -216,6 +221,7 @@ class ResolvedAgency(Model):
     clearance: Level
     accreditations: tuple[str, ...]
     action_success: float
+    search_success: float = 0.0
     answers: AnswerTerms | None = None
     link_threshold: float = 1.0
     watchlist: int = 0
@@ -595,6 +601,7 @@ class Scenario(Model):
                 clearance=a.clearance or d.clearance,
                 accreditations=a.accreditations if a.accreditations is not None else d.accreditations,
                 action_success=a.action_success if a.action_success is not None else d.action_success,
+                search_success=a.search_success if a.search_success is not None else d.search_success,
                 answers=a.answers if a.answers is not None else d.answers,
                 link_threshold=a.link_threshold if a.link_threshold is not None else d.link_threshold,
                 watchlist=a.watchlist if a.watchlist is not None else d.watchlist,

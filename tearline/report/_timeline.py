@@ -178,7 +178,16 @@ def run_timeline(
             yield Row(e.at, "GATEWAY", f"now decides by policy {e.policy} (was {e.previous})", "bold yellow")
         elif isinstance(e, EffectEvent):
             where = f" in {e.where}" if e.where else ""
-            yield Row(e.at, "WORLD", f"{e.agency} on case {e.case}: {e.actor}{where} — {e.result}", "magenta")
+            why = ""
+            if e.result == "unplaced":
+                why = (
+                    f" (the case places him in {', '.join(e.placed)})"
+                    if e.placed
+                    else " (nothing places him)"
+                )
+            yield Row(
+                e.at, "WORLD", f"{e.agency} on case {e.case}: {e.actor}{where} — {e.result}{why}", "magenta"
+            )
         elif isinstance(e, TaskingEvent):
             if not show_noise and e.case in noise_cases:
                 continue

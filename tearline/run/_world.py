@@ -185,25 +185,30 @@ class World(Service):
     def _carry_out(self, order: ActionOrder) -> None:
         agency = self.agencies[order.agency]
         named = set(order.identifiers)
+        placed = dict(order.placed)
         for actor in self.config.scenario.actors:
             if actor.identifier.key not in named or actor.id in self.removed:
                 continue
             here = actor.where(self.now)
             where = here.country if here is not None else None
             chance = agency.action_success
+            person = actor.role not in CONVEYANCES
+            there = placed.get(actor.identifier.key, ()) if person else ()
             result: EffectResult
             if where is None or where not in agency.jurisdiction:
                 result, chance = "out-of-reach", 0.0
-            elif actor.role in CONVEYANCES and not any(a <= self.now <= b for a, b in order.timing):
+            elif not person and not any(a <= self.now <= b for a, b in order.timing):
                 result, chance = "no-window", 0.0
-            elif (
-                random.Random(f"{self.config.seed}:action:{order.agency}:{actor.id}:{self.now}").random()
-                < chance
-            ):
-                result = "intercepted" if actor.role in CONVEYANCES else "arrested"
-                self.removed.add(actor.id)
             else:
-                result = "failed"
+                # A person the case does not place where he is must be searched for.
+                found = not person or where in there
+                chance = chance if found else chance * agency.search_success
+                draw = random.Random(f"{self.config.seed}:action:{order.agency}:{actor.id}:{self.now}")
+                if chance > 0 and draw.random() < chance:
+                    result = "arrested" if person else "intercepted"
+                    self.removed.add(actor.id)
+                else:
+                    result = "failed" if found else "unplaced"
             self.record(
                 EffectEvent,
                 agency=order.agency,
@@ -212,6 +217,7 @@ class World(Service):
                 result=result,
                 where=where,
                 chance=chance,
+                placed=there,
             )
 
     def observe(self, obs: Observation) -> None:

@@ -201,3 +201,33 @@ class TestCasebook:
         book.close(first.id)
         second = book.add(lead("b", ident("person", "Karim Vale")))
         assert second.id != first.id and set(second.leads) == {"b"}
+
+
+class TestPlacement:
+    """Where a case places the people it names: only where a report names him, or one of his own
+    numbers or accounts, at a place; never through another person, nor from a compiled assessment."""
+
+    def test_a_report_places_only_whom_it_names_there(self) -> None:
+        book = Casebook("AA")
+        book.add(lead("source", ident("person", "Abel"), ident("person", "Boris")))
+        book.add(lead("raid", ident("person", "Abel"), ident("address", "Flat 1", "AA")))
+        book.add(lead("calls", ident("person", "Boris"), ident("phone", "+99 1")))
+        case = book.add(lead("trace", ident("phone", "+99 1"), ident("venue", "Harbour", "BB")))
+        assert dict(case.placed()) == {"person:abel": ("AA",), "person:boris": ("BB",)}
+
+    def test_an_assessment_of_several_leads_places_no_one(self) -> None:
+        book = Casebook("AA")
+        compiled = lead("AA-a1", ident("person", "Boris"), ident("address", "Flat 1", "AA"))
+        book.add(compiled.model_copy(update={"derived_from": ("x", "y")}))
+        case = book.add(lead("x", ident("person", "Boris")))
+        assert dict(case.placed()) == {"person:boris": ()}
+
+    def test_a_name_taken_for_another_shares_its_places(self) -> None:
+        """A transliteration the linker accepts is one person: the booking under one spelling places
+        the man named under the other."""
+        book = Casebook("AA", 0.7)
+        book.add(lead("who", ident("person", "Karim Vale")))
+        case = book.add(
+            lead("booking", ident("person", "Kerim Vale"), ident("venue", "Grand Meridian", "BB"))
+        )
+        assert dict(case.placed())["person:karim vale"] == ("BB",)

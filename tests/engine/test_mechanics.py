@@ -35,7 +35,8 @@ def worlds(draw: st.DrawFn) -> Scenario:
     target and a date, observed by random agencies at random times."""
     agencies = [
         {"id": f"AG{i}", "name": f"Agency {i}", "country": COUNTRIES[i % 2], "kind": "police",
-         "action_success": draw(st.sampled_from([1.0, 0.7])), "processing": "1h", "action_delay": "2h",
+         "action_success": draw(st.sampled_from([1.0, 0.7])), "search_success": draw(st.sampled_from([0.0, 0.5])),
+         "processing": "1h", "action_delay": "2h",
          "act_on": ["identity", "target"], "act_threshold": 0.3}
         for i in range(draw(st.integers(2, 3)))
     ]  # fmt: skip
@@ -79,7 +80,8 @@ def worlds(draw: st.DrawFn) -> Scenario:
                 "id": f"i{n}", "at": iso(START_T + draw(st.integers(0, 45)) * DAY),
                 "observer": draw(st.sampled_from([a["id"] for a in agencies])), "what": "a report",
                 "lead": {"identifiers": [{"kind": "person", "value": f"person {person}"},
-                                         {"kind": "venue", "value": f"site {draw(st.integers(0, 1))}"}],
+                                         {"kind": "venue", "value": f"site {draw(st.integers(0, 1))}",
+                                          "where": draw(st.sampled_from([None, *COUNTRIES]))}],
                          "grading": "B2"},
                 "cites": ["ctx-mumbai-nobody-whole-picture"],
             }
@@ -115,6 +117,10 @@ class TestMechanicsProperties:
             here = s.actor[e.actor].where(e.at)
             if e.result in REMOVED:
                 assert here is not None and here.country in s.resolved[e.agency].jurisdiction, e
+                # found where the case placed him, or searched for at the agency's stated chance
+                assert e.where in e.placed or e.chance <= s.resolved[e.agency].search_success, e
+            if e.result == "unplaced":
+                assert e.where not in e.placed, e
             if e.result == "out-of-reach":
                 assert here is None or here.country not in s.resolved[e.agency].jurisdiction, e
         for o in outcomes:
@@ -156,6 +162,31 @@ class TestReach:
         outcomes, effects = await outcomes_and_effects(s, 1)
         assert [e.result for e in effects] == ["out-of-reach"] and effects[0].where == "XS"
         assert outcomes[0].result == "attack"
+
+    async def test_an_order_finds_only_whom_its_case_places(self, teaching: Scenario) -> None:
+        """With the hotel's country unknown, nothing places Karim Vale: the security service's order
+        does not find him and the attack happens — unless it searches, at a stated chance."""
+        injects = tuple(
+            i.model_copy(
+                update={
+                    "lead": i.lead.model_copy(
+                        update={
+                            "identifiers": tuple(
+                                x.model_copy(update={"where": None}) for x in i.lead.identifiers
+                            )
+                        }
+                    )
+                }
+            )
+            for i in teaching.injects
+        )
+        s = changed(teaching, injects=injects)
+        outcomes, effects = await outcomes_and_effects(s, 1)
+        assert {(e.result, e.where, e.placed) for e in effects} == {("unplaced", "XN", ())}
+        assert outcomes[0].result == "attack"
+        searching = changed(s, defaults=s.defaults.model_copy(update={"search_success": 1.0}))
+        outcomes, effects = await outcomes_and_effects(searching, 1)
+        assert effects[0].result == "arrested" and outcomes[0].result == "disrupted"
 
     async def test_success_is_drawn_per_seed(self, teaching: Scenario) -> None:
         """With a stated chance of success, some seeds' arrests fail: the rate lies strictly between 0 and 1."""
