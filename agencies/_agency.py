@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from tearline.broker import Envelope, Rejected, Service, ServiceSettings
@@ -13,6 +13,7 @@ from tearline.model import (
     GATEWAY,
     IDENTITY_KINDS,
     LEVELS,
+    PLACE_KINDS,
     SELECTOR_KINDS,
     TLP,
     WORLD,
@@ -403,6 +404,7 @@ class AgencyService(Service):
                 identifiers=identifiers,
                 timing=case.timing,
                 placed=case.placed(),
+                guard=self._guard(i for lead in case.leads.values() for i in lead.identifiers),
             )
             self.send(self.topics.actions, "action", order, key=case.id)
             return
@@ -431,6 +433,18 @@ class AgencyService(Service):
                 lead=assessment,
                 what=f"{self.agency.id} asks {partner} to act on case {case.id}",
             )
+
+    def _guard(self, identifiers: Iterable[Identifier]) -> tuple[str, ...]:
+        """The places among ``identifiers`` within its jurisdiction: what an order of its guards."""
+        return tuple(
+            sorted(
+                {
+                    i.key
+                    for i in identifiers
+                    if i.kind in PLACE_KINDS and i.where is not None and i.where in self.agency.jurisdiction
+                }
+            )
+        )
 
     # -- requests between agencies -----------------------------------------------------------
     def _able_to_act(self, places: set[str]) -> list[str]:
@@ -558,6 +572,7 @@ class AgencyService(Service):
                 identifiers=about,
                 timing=request.timing,
                 placed=request.placed,
+                guard=self._guard(request.about),
             )
             self.send(self.topics.actions, "action", order, key=request.id)
             return

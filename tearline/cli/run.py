@@ -213,6 +213,8 @@ def print_outcomes(result: RunResult) -> None:
     at = result.config.scenario.local
     for o in sm.outcomes:
         removed = f" (removed: {', '.join(o.removed)})" if o.removed else ""
+        if o.protected:
+            removed += f" (guarded by {o.disrupted_by}: {', '.join(o.protected)})"
         if o.result == "disrupted" and o.warning_hours is not None:
             out.print(
                 f"[bold green]DISRUPTED[/] {o.name}: by {o.disrupted_by} at {at(o.disrupted_at or 0)}, "

@@ -103,6 +103,9 @@ class ActionOrder(Model):
     timing: tuple[tuple[int, int], ...] = ()
     placed: tuple[tuple[str, tuple[Country, ...]], ...] = ()
     """Per person the case names (identifier key), the countries where it places him."""
+    guard: tuple[str, ...] = ()
+    """Places of the case (identifier keys) within the agency's jurisdiction: guarded for the
+    timing windows, or for the agency's ``posture`` when there is none."""
 
 
 class Request(Model):

@@ -193,6 +193,19 @@ class EffectEvent(_Event):
     his numbers or accounts, at a place there); an order finds him only in one of them."""
 
 
+class ProtectionEvent(_Event):
+    """A place an order guards, and for how long: the case's timing window, or the agency's raised
+    ``posture`` when the case has none."""
+
+    kind: Literal["protection"] = "protection"
+    agency: AgencyId
+    case: str
+    place: str
+    """The place's identifier key (``venue:…``, ``address:…``)."""
+    start: Time
+    end: Time
+
+
 RequestStep = Literal["sent", "answered", "declined"]
 
 
@@ -260,6 +273,8 @@ class OutcomeEvent(_Event):
     """First time any agency's case held what the plot's ``needs`` ask for."""
     removed: tuple[str, ...] = ()
     """Actors of the plot arrested or intercepted before the attack."""
+    protected: tuple[str, ...] = ()
+    """The plot's places (identifier keys) guarded when the attack came."""
 
 
 class DeskEvent(_Event):
@@ -304,6 +319,7 @@ Event = Annotated[
     | NoteEvent
     | PolicyEvent
     | EffectEvent
+    | ProtectionEvent
     | RequestEvent
     | TaskingEvent
     | LinkEvent

@@ -120,6 +120,7 @@ class AgencyDefaults(Model):
     surveillance: Annotated[int, Field(ge=0, le=10_000)] = 0
     """Surveillance slots: selectors or people it can actively follow at once (0: it tasks nothing)."""
     tasking_time: Duration = 7 * DAY
+    posture: Duration | None = None
     """How long following one tasked selector holds a slot."""
     task_threshold: Annotated[float, Field(ge=0, le=1)] = 0.3
     """Least case score at which it tasks collection on the case's selectors."""
@@ -176,6 +177,9 @@ class Agency(Model):
     """Surveillance slots: how many selectors or people it can actively follow at once."""
     tasking_time: Duration | None = None
     """How long following one tasked selector holds a slot."""
+    posture: Duration | None = None
+    """How long an order on a place in its jurisdiction keeps the place guarded when the case has no
+    timing window (a raised posture); none: a place is guarded only for the case's windows."""
     task_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
     """Least case score at which it tasks collection on the case's selectors."""
     interdiction_time: Duration | HoldTime | None = None
@@ -231,6 +235,7 @@ class ResolvedAgency(Model):
     capabilities: tuple[Capability, ...] = ()
     surveillance: int = 0
     tasking_time: int = 7 * DAY
+    posture: int | None = None
     task_threshold: float = 0.3
     interdiction_time: HoldTime = HoldTime(mean=2 * DAY)
     alert: int | None = None
@@ -611,6 +616,7 @@ class Scenario(Model):
                 capabilities=_capabilities(a, d),
                 surveillance=a.surveillance if a.surveillance is not None else d.surveillance,
                 tasking_time=a.tasking_time if a.tasking_time is not None else d.tasking_time,
+                posture=a.posture if a.posture is not None else d.posture,
                 task_threshold=a.task_threshold if a.task_threshold is not None else d.task_threshold,
                 interdiction_time=_hold_time(
                     a.interdiction_time if a.interdiction_time is not None else d.interdiction_time

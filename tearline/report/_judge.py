@@ -22,6 +22,7 @@ from tearline.model import (
     Outcome,
     OutcomeEvent,
     Plot,
+    ProtectionEvent,
     PublishEvent,
     RequestEvent,
     ResolvedAgency,
@@ -65,6 +66,7 @@ def judge(
     without either keeps the case rule: disrupted by the first interdiction before its attack time
     by an agency whose jurisdiction meets the plot's and whose case really holds its ``needs``."""
     removals = [e for e in events if isinstance(e, EffectEvent) and e.result in _REMOVED]
+    guards = [e for e in events if isinstance(e, ProtectionEvent)]
     cases = [e for e in events if isinstance(e, CaseEvent)]
     interdictions = [e for e in events if isinstance(e, ActionEvent) and e.action == "interdict"]
     out = []
@@ -83,9 +85,21 @@ def judge(
             None,
         )
         removed: tuple[str, ...] = ()
-        decisive: ActionEvent | EffectEvent | None
+        protected: tuple[str, ...] = ()
+        decisive: ActionEvent | EffectEvent | ProtectionEvent | None
         if plot.judged_by_actors:
             result, decisive, removed = _by_actors(plot, removals)
+            held = sorted(
+                (
+                    g
+                    for g in guards
+                    if g.place in keys and g.at < plot.attack_at and g.start <= plot.attack_at <= g.end
+                ),
+                key=lambda g: (g.at, g.by, g.seq),
+            )
+            protected = tuple(sorted({g.place for g in held}))
+            if held and result == "attack":  # a guarded target: the attack goes ahead, not there unopposed
+                result, decisive = "partly-disrupted", held[0]
         else:
             decisive = _by_case(plot, agencies, interdictions)
             result = "disrupted" if decisive else "attack"
@@ -102,6 +116,7 @@ def judge(
                 detected_by=detected.agency if detected else None,
                 detected_at=detected.at if detected else None,
                 removed=removed,
+                protected=protected,
             )
         )
     return out
@@ -157,6 +172,7 @@ class PlotOutcome(Model):
     detected_at: Time | None
     detection_hours_before: float | None
     removed: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()
 
 
 class AgencyLoad(Model):
@@ -307,6 +323,7 @@ def summarise(
                 if o.detected_at is not None
                 else None,
                 removed=o.removed,
+                protected=o.protected,
             )
             for o in outcomes
         ),

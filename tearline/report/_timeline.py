@@ -19,6 +19,7 @@ from tearline.model import (
     NoteEvent,
     OutcomeEvent,
     PolicyEvent,
+    ProtectionEvent,
     PublishEvent,
     RequestEvent,
     Scenario,
@@ -188,6 +189,13 @@ def run_timeline(
             yield Row(
                 e.at, "WORLD", f"{e.agency} on case {e.case}: {e.actor}{where} — {e.result}{why}", "magenta"
             )
+        elif isinstance(e, ProtectionEvent):
+            yield Row(
+                e.at,
+                "WORLD",
+                f"{e.agency} on case {e.case}: guards {e.place} from {scenario.local(e.start)} to {scenario.local(e.end)}",
+                "magenta",
+            )
         elif isinstance(e, TaskingEvent):
             if not show_noise and e.case in noise_cases:
                 continue
@@ -195,6 +203,8 @@ def run_timeline(
         elif isinstance(e, OutcomeEvent):
             name = plots[e.plot].name
             removed = f" (removed: {', '.join(e.removed)})" if e.removed else ""
+            if e.protected:
+                removed += f" (guarded: {', '.join(e.protected)})"
             if e.result == "disrupted" and e.warning is not None:
                 yield Row(
                     e.at,

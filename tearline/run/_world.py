@@ -29,6 +29,7 @@ from tearline.model import (
     NoteEvent,
     Observation,
     PolicyChange,
+    ProtectionEvent,
     Reliability,
     Request,
     ResolvedAgency,
@@ -219,6 +220,14 @@ class World(Service):
                 chance=chance,
                 placed=there,
             )
+        windows = [(max(self.now, a), b) for a, b in order.timing if b >= self.now]
+        if not windows and agency.posture is not None:
+            windows = [(self.now, self.now + agency.posture)]
+        for place in order.guard:
+            for start, end in windows:
+                self.record(
+                    ProtectionEvent, agency=order.agency, case=order.case, place=place, start=start, end=end
+                )
 
     def observe(self, obs: Observation) -> None:
         """Its observer observes it now: recorded, and delivered to the observer's inbox."""

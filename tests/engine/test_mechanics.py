@@ -11,7 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tearline import RunConfig, Scenario, replay
-from tearline.model import EffectEvent, OutcomeEvent, ScenarioError, Uncertainty, load_scenario
+from tearline.model import (
+    EffectEvent,
+    OutcomeEvent,
+    ProtectionEvent,
+    ScenarioError,
+    Uncertainty,
+    Window,
+    load_scenario,
+)
 
 DAY = 86400
 START = "2030-01-01T00:00+00:00"
@@ -36,6 +44,7 @@ def worlds(draw: st.DrawFn) -> Scenario:
     agencies = [
         {"id": f"AG{i}", "name": f"Agency {i}", "country": COUNTRIES[i % 2], "kind": "police",
          "action_success": draw(st.sampled_from([1.0, 0.7])), "search_success": draw(st.sampled_from([0.0, 0.5])),
+         "posture": draw(st.sampled_from([None, "10d"])),
          "processing": "1h", "action_delay": "2h",
          "act_on": ["identity", "target"], "act_threshold": 0.3}
         for i in range(draw(st.integers(2, 3)))
@@ -141,7 +150,21 @@ class TestMechanicsProperties:
             if o.result == "attack":
                 assert not team & gone
             if o.result == "partly-disrupted":
-                assert 0 < len(team & gone) < plots[o.plot].enough
+                assert len(team & gone) < plots[o.plot].enough
+                assert team & gone or o.protected, o
+
+    @RUNS
+    @given(s=worlds(), seed=st.integers(0, 50))
+    async def test_a_guard_counts_only_if_it_held_at_the_attack(self, s: Scenario, seed: int) -> None:
+        """Every place an outcome calls guarded was guarded, by an order given before the attack, for
+        a span containing the attack time; and a guard alone never makes a plot disrupted."""
+        events = (await replay(RunConfig(scenario=s, policy="fusion-centre", seed=seed))).events
+        guards = [e for e in events if isinstance(e, ProtectionEvent)]
+        for o in (e for e in events if isinstance(e, OutcomeEvent)):
+            for place in o.protected:
+                assert any(g.place == place and g.at < o.at and g.start <= o.at <= g.end for g in guards), o
+            if o.result == "disrupted":
+                assert o.removed, o
 
 
 class TestReach:
@@ -155,13 +178,14 @@ class TestReach:
 
     async def test_out_of_reach_is_recorded_and_not_credited(self, teaching: Scenario) -> None:
         """If Karim Vale is still abroad when the security service acts, the arrest is out of reach and
-        the attack happens."""
+        not credited."""
         (vale,) = teaching.actors
         abroad = vale.model_copy(update={"whereabouts": vale.whereabouts[:1]})
         s = changed(teaching, actors=(abroad,))
         outcomes, effects = await outcomes_and_effects(s, 1)
         assert [e.result for e in effects] == ["out-of-reach"] and effects[0].where == "XS"
-        assert outcomes[0].result == "attack"
+        # nobody removed: the guard on the hotel (the booking's window) is all the order achieves
+        assert outcomes[0].removed == () and outcomes[0].result == "partly-disrupted"
 
     async def test_an_order_finds_only_whom_its_case_places(self, teaching: Scenario) -> None:
         """With the hotel's country unknown, nothing places Karim Vale: the security service's order
@@ -193,7 +217,71 @@ class TestReach:
         agencies = tuple(a.model_copy(update={"action_success": 0.5}) for a in teaching.agencies)
         s = changed(teaching, agencies=agencies)
         results = [(await outcomes_and_effects(s, seed))[0][0].result for seed in range(1, 13)]
-        assert "disrupted" in results and "attack" in results
+        assert "disrupted" in results and "partly-disrupted" in results  # a failed arrest leaves the guard
+
+
+class TestProtection:
+    """An order guards the places of its case within the agency's jurisdiction, for the case's timing
+    windows (or a raised posture without one); a guarded target at attack time makes the attack
+    partly disrupted, never disrupted."""
+
+    def _abroad(self, teaching: Scenario, window: tuple[str, str] | None) -> Scenario:
+        """Karim Vale never comes within reach; the booking's window is ``window`` (None: no window)."""
+        (vale,) = teaching.actors
+        injects = []
+        for i in teaching.injects:
+            if i.id == "when":
+                indicators = tuple(
+                    ind.model_copy(
+                        update={
+                            "window": Window.model_validate({"from": window[0], "to": window[1]})
+                            if window
+                            else None
+                        }
+                    )
+                    for ind in i.lead.indicators
+                )
+                i = i.model_copy(update={"lead": i.lead.model_copy(update={"indicators": indicators})})
+            injects.append(i)
+        return changed(
+            teaching,
+            actors=(vale.model_copy(update={"whereabouts": vale.whereabouts[:1]}),),
+            injects=tuple(injects),
+        )
+
+    async def _run(self, s: Scenario) -> tuple[OutcomeEvent, list[ProtectionEvent]]:
+        result = await replay(RunConfig(scenario=s, policy="fusion-centre", seed=1))
+        guards = [e for e in result.events if isinstance(e, ProtectionEvent)]
+        return next(e for e in result.events if isinstance(e, OutcomeEvent)), guards
+
+    async def test_a_guarded_target_partly_disrupts(self, teaching: Scenario) -> None:
+        s = self._abroad(teaching, ("2030-03-14T00:00+00:00", "2030-03-16T23:59+00:00"))
+        outcome, guards = await self._run(s)
+        assert guards and {g.place for g in guards} == {"venue:grand meridian hotel"}
+        assert all(g.agency == "NSS" and g.at < outcome.at for g in guards)
+        assert outcome.result == "partly-disrupted" and outcome.removed == ()
+        assert outcome.protected == ("venue:grand meridian hotel",) and outcome.disrupted_by == "NSS"
+
+    async def test_a_guard_that_has_lapsed_protects_nothing(self, teaching: Scenario) -> None:
+        """The booking's window ends hours before the attack: the guard is gone when it comes."""
+        s = self._abroad(teaching, ("2030-03-14T00:00+00:00", "2030-03-15T12:00+00:00"))
+        outcome, guards = await self._run(s)
+        assert guards and all(g.end < outcome.at for g in guards)
+        assert outcome.result == "attack" and outcome.protected == ()
+
+    async def test_without_a_window_only_a_posture_guards(self, teaching: Scenario) -> None:
+        """With no timing the security service guards nothing unless it raises a posture; a posture
+        shorter than the wait before the attack lapses, a longer one covers it."""
+        s = self._abroad(teaching, None)
+        s = changed(s, defaults=s.defaults.model_copy(update={"act_on": ("identity", "target")}))
+        outcome, guards = await self._run(s)
+        assert guards == [] and outcome.result == "attack"
+        short = changed(s, defaults=s.defaults.model_copy(update={"posture": 3600}))
+        outcome, guards = await self._run(short)
+        assert guards and outcome.result == "attack"
+        long = changed(s, defaults=s.defaults.model_copy(update={"posture": 30 * DAY}))
+        outcome, guards = await self._run(long)
+        assert outcome.result == "partly-disrupted" and outcome.protected == ("venue:grand meridian hotel",)
 
 
 class TestUncertainInjects:
