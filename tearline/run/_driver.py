@@ -63,7 +63,7 @@ class Participant(Protocol):
     async def step(self, until: SimTime) -> SimTime | None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RunResult:
     """A finished run: its record (canonical bytes), digest and summary."""
 
@@ -73,6 +73,12 @@ class RunResult:
     digest: str
     summary: Summary
     audit: AuditSeal
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio formats the finished main task, result included, when
+        # ``asyncio.run`` restores the SIGINT handler (Python 3.11), and a field-by-field repr of
+        # every record event cost as much as the run itself.
+        return f"RunResult({self.config.scenario.id!r}, {self.config.policy!r}, seed={self.config.seed}, digest={self.digest[:12]!r})"
 
     def write(self, out: Path) -> None:
         """Write ``record.jsonl``, ``summary.json`` and ``audit.json`` into ``out``."""
