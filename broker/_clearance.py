@@ -13,6 +13,7 @@ from tearline.model import (
     Decision,
     Lead,
     ResolvedAgency,
+    Trail,
     apply_transforms,
     combine_transforms,
     tearline_for,
@@ -37,13 +38,19 @@ def clearance_floor(
         cleared += f" ({'+'.join(recipient.accreditations)})"
     held = marking.level + (f" {'+'.join(marking.compartments)}" if marking.compartments else "")
     why = f"{cleared}; the copy is {held}"
-    trail = (f"policy: {decision.verdict()}", *decision.trail)
+    trail = Trail(_policy_verdict, decision)
     if terms.above == "withhold":
-        return Decision.withhold(CLEARANCE_RULE, f"{why}: withheld").model_copy(update={"trail": trail})
+        return Decision.withhold(CLEARANCE_RULE, f"{why}: withheld", trail=trail)
     floor = tearline_for(lead, downgrade_to=recipient.clearance)
     return Decision.release(
         CLEARANCE_RULE,
         f"{why}: a tearline at {recipient.clearance} instead",
         delay=decision.delay + terms.delay,
         transforms=combine_transforms([decision.transforms, (floor,)]),
-    ).model_copy(update={"trail": trail})
+        trail=trail,
+    )
+
+
+def _policy_verdict(decision: Decision) -> tuple[str, ...]:
+    """The trail of a floored decision: the policy's own verdict, then its trail."""
+    return (f"policy: {decision.verdict()}", *decision.trail)

@@ -281,7 +281,7 @@ class Gateway(Service):
             reason=decision.reason,
             delay=decision.delay,
             transforms=tuple(t.kind for t in decision.transforms),
-            trail=decision.trail,
+            trail=tuple(decision.trail),
             deliver_at=deliver_at,
             exposure=exposure,
         )

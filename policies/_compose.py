@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Literal, TypedDict
 
-from tearline.model import Decision, Lead, PolicyError, Scenario, combine_transforms
+from tearline.model import Decision, Lead, PolicyError, Scenario, Trail, combine_transforms
 
 from . import _options as opt
 from ._base import BasePolicy, Policy, PolicyContext, Route
@@ -49,40 +49,49 @@ def trail_of(verdicts: Sequence[Verdict]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _consult(algorithm: str, consults: Sequence[Verdict]) -> Decision:
+def _consult(algorithm: str, consults: Sequence[Verdict], trail: Trail) -> Decision:
     originators = sorted({d.consult for _, d in consults if d.consult is not None})
     label, first = consults[0]
     if len(originators) == 1:
         return Decision.ask(
-            first.rule, f"{first.reason} [{algorithm}: {label} needs consent]", originators[0]
+            first.rule, f"{first.reason} [{algorithm}: {label} needs consent]", originators[0], trail=trail
         )
     return Decision.withhold(
         first.rule,
         f"{first.reason} [{algorithm}: consent needed from {' and '.join(originators)}; the gateway asks one "
         "originator per release]",
+        trail=trail,
     )
 
 
-def _release(algorithm: str, releases: Sequence[Verdict], delays: Delays) -> Decision:
+def _release(algorithm: str, releases: Sequence[Verdict], delays: Delays, trail: Trail) -> Decision:
     label, first = releases[0]
+    if len(releases) == 1:
+        return Decision.release(
+            first.rule,
+            f"{first.reason} [{algorithm}: {label} releases]",
+            delay=first.delay,
+            transforms=combine_transforms((first.transforms,)) if first.transforms else (),
+            trail=trail,
+        )
     values = [d.delay for _, d in releases]
     delay = max(values) if delays == "max" else sum(values) if delays == "sum" else min(values)
     transforms = combine_transforms(d.transforms for _, d in releases)
-    notes = []
-    if len(releases) > 1:
-        notes.append(f"{len(releases)} members release")
-        slow = [lb for lb, d in releases if d.delay == delay and d.delay] if delays != "sum" else []
-        if delay and slow:
-            notes.append(f"delay from {slow[0]}")
-        elif delay:
-            notes.append("delays added")
-        shaped = [lb for lb, d in releases if d.transforms]
-        if shaped:
-            notes.append(f"transforms from {', '.join(shaped)}")
-    else:
-        notes.append(f"{label} releases")
+    notes = [f"{len(releases)} members release"]
+    slow = [lb for lb, d in releases if d.delay == delay and d.delay] if delays != "sum" else []
+    if delay and slow:
+        notes.append(f"delay from {slow[0]}")
+    elif delay:
+        notes.append("delays added")
+    shaped = [lb for lb, d in releases if d.transforms]
+    if shaped:
+        notes.append(f"transforms from {', '.join(shaped)}")
     return Decision.release(
-        first.rule, f"{first.reason} [{algorithm}: {'; '.join(notes)}]", delay=delay, transforms=transforms
+        first.rule,
+        f"{first.reason} [{algorithm}: {'; '.join(notes)}]",
+        delay=delay,
+        transforms=transforms,
+        trail=trail,
     )
 
 
@@ -94,36 +103,42 @@ def combine(
     default: opt.Default = "withhold",
     delays: Delays = "max",
 ) -> Decision:
-    """One decision from the members' verdicts (see the module docstring); fills ``trail``."""
-    trail = trail_of(verdicts)
-    applicable = [(label, d) for label, d in verdicts if d.applicable]
-    by: dict[str, list[Verdict]] = {"release": [], "withhold": [], "consult": []}
-    for v in applicable:
-        by[v[1].action].append(v)
-    result: Decision
+    """One decision from the members' verdicts (see the module docstring); its ``trail`` is written
+    from the verdicts when it is first read."""
+    verdicts = tuple(verdicts)
+    trail = Trail(trail_of, verdicts)
+    applicable = [v for v in verdicts if v[1].applicable]
     if not applicable:
-        result = Decision.not_applicable(
-            f"{name}: none applicable", f"no member of {name} applies; default {default}", default=default
+        return Decision.not_applicable(
+            f"{name}: none applicable",
+            f"no member of {name} applies; default {default}",
+            default=default,
+            trail=trail,
         )
-    elif algorithm == "first-applicable":
+    if algorithm == "first-applicable":
         label, d = applicable[0]
-        result = d.model_copy(update={"reason": f"{d.reason} [first-applicable: {label}]"})
-    elif algorithm == "deny-overrides" and by["withhold"]:
-        label, d = by["withhold"][0]
+        return d.model_copy(update={"reason": f"{d.reason} [first-applicable: {label}]", "trail": trail})
+    releases = [v for v in applicable if v[1].action == "release"]
+    withholds = [v for v in applicable if v[1].action == "withhold"]
+    if algorithm == "deny-overrides" and withholds:
+        label, d = withholds[0]
         others = len(applicable) - 1
-        result = Decision.withhold(
-            d.rule, f"{d.reason} [deny-overrides: {label} withholds, overriding {others} other(s)]"
+        return Decision.withhold(
+            d.rule,
+            f"{d.reason} [deny-overrides: {label} withholds, overriding {others} other(s)]",
+            trail=trail,
         )
-    elif algorithm == "permit-overrides" and by["release"]:
-        result = _release(algorithm, by["release"], delays)
-    elif by["consult"]:
-        result = _consult(algorithm, by["consult"])
-    elif by["release"]:
-        result = _release(algorithm, by["release"], delays)
-    else:
-        label, d = by["withhold"][0]
-        result = Decision.withhold(d.rule, f"{d.reason} [{algorithm}: {label} withholds; nothing releases]")
-    return result.model_copy(update={"trail": trail})
+    if algorithm == "permit-overrides" and releases:
+        return _release(algorithm, releases, delays, trail)
+    consults = [v for v in applicable if v[1].action == "consult"]
+    if consults:
+        return _consult(algorithm, consults, trail)
+    if releases:
+        return _release(algorithm, releases, delays, trail)
+    label, d = withholds[0]
+    return Decision.withhold(
+        d.rule, f"{d.reason} [{algorithm}: {label} withholds; nothing releases]", trail=trail
+    )
 
 
 def _labels(members: Sequence[Policy]) -> list[str]:

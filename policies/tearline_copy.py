@@ -23,7 +23,8 @@ the registry builds it from the name in a spec.)
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Hashable
+from typing import NamedTuple, get_args
 
 from tearline.model import (
     Decision,
@@ -32,6 +33,7 @@ from tearline.model import (
     Scenario,
     SelectorRule,
     Tearline,
+    Trail,
     apply_transforms,
     combine_transforms,
     describe_transform,
@@ -40,6 +42,7 @@ from tearline.model import (
 
 from . import _options as opt
 from ._base import BasePolicy, Policy, PolicyContext, Route
+from ._cache import KeyOf
 
 
 class TearlineCopy(BasePolicy):
@@ -65,6 +68,9 @@ class TearlineCopy(BasePolicy):
                 f"{self.name}: option then={then!r} is not a policy; build it first (tearline.policies.load_policy)"
             )
         self.then = then
+        self._last: _Cut | None = None
+        self._then_key: KeyOf | None = getattr(then, "cache_key", None)
+        self.cache_key: KeyOf | None = self._key if then is None or self._then_key is not None else None
 
     def enables(self, scenario: Scenario) -> frozenset[str]:
         return self.then.enables(scenario) if self.then is not None else frozenset()
@@ -74,17 +80,34 @@ class TearlineCopy(BasePolicy):
             lead, downgrade_to=self.downgrade_to, keep=self.keep, drop=self.drop, selectors=self.selectors
         )
 
+    def _cut(self, lead: Lead) -> _Cut:
+        """The tearline for ``lead``, its description and the copy: one per lead, whoever receives it
+        (the gateway asks about one lead for every recipient in turn, so the last lead's is kept)."""
+        cut = self._last
+        if cut is None or cut.lead is not lead:
+            t = self.transform(lead)
+            copy = apply_transforms(lead, (t,)) if self.then is not None else lead
+            what = f"sanitised copy: source and method removed, {describe_transform(t)}"
+            cut = self._last = _Cut(lead, t, what, copy)
+        return cut
+
+    def _key(self, lead: Lead, route: Route) -> Hashable:
+        """It reads the lead's source type (which selectors a tearline drops) and, with ``then``,
+        what that policy reads of the copy."""
+        if self._then_key is None:
+            return lead.source.type
+        return lead.source.type, self._then_key(self._cut(lead).copy, route)
+
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
-        t = self.transform(lead)
-        what = f"sanitised copy: source and method removed, {describe_transform(t)}"
+        cut = self._cut(lead)
+        t, what = cut.tearline, cut.what
         if self.then is None:
             return Decision.release(
                 "tearline", f"{what}, for every agency", delay=self.delay, transforms=(t,)
             )
-        copy = apply_transforms(lead, (t,))
-        inner = self.then.decide(copy, route, ctx)
+        inner = self.then.decide(cut.copy, route, ctx)
         rule = f"tearline then {inner.rule}"
-        trail = (f"{self.then.name} (on the copy): {inner.verdict()}",)
+        trail = Trail(self._on_the_copy, inner)
         if inner.action == "release":
             return Decision.release(
                 rule,
@@ -92,11 +115,21 @@ class TearlineCopy(BasePolicy):
                 delay=self.delay + inner.delay,
                 transforms=combine_transforms([(t,), inner.transforms]),
                 applicable=inner.applicable,
-            ).model_copy(update={"trail": trail})
-        if inner.action == "consult" and inner.consult is not None:
-            return Decision.ask(rule, f"{what}; {inner.reason}", inner.consult).model_copy(
-                update={"trail": trail}
+                trail=trail,
             )
+        if inner.action == "consult" and inner.consult is not None:
+            return Decision.ask(rule, f"{what}; {inner.reason}", inner.consult, trail=trail)
         return Decision.withhold(
-            rule, f"even a {what}: {inner.reason}", applicable=inner.applicable
-        ).model_copy(update={"trail": trail})
+            rule, f"even a {what}: {inner.reason}", applicable=inner.applicable, trail=trail
+        )
+
+    def _on_the_copy(self, inner: Decision) -> tuple[str, ...]:
+        assert self.then is not None
+        return (f"{self.then.name} (on the copy): {inner.verdict()}",)
+
+
+class _Cut(NamedTuple):
+    lead: Lead
+    tearline: Tearline
+    what: str
+    copy: Lead

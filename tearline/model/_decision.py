@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated, Literal, get_args
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Annotated, Any, Literal, get_args, overload
 
-from pydantic import Field
+from pydantic import Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 from ._base import Model
 from ._lead import LEVELS, SELECTOR_KINDS, AgencyId, Hop, IdentifierKind, Lead, Level, Marking, Source
@@ -39,6 +40,79 @@ SIS_CATEGORIES: tuple[str, ...] = ("discreet-check", "specific-check", "terroris
 """SIS alert categories, most restrictive (reveals least) first."""
 
 
+class Trail(Sequence[str]):
+    """A composed decision's member verdicts, one line each, written out when first read.
+
+    A composite decides for every question, but its trail is read only where a decision is
+    recorded or explained; the lines are rendered then (once) from ``write(*parts)``. A trail
+    compares, hashes and serialises as the tuple of its lines, and a plain tuple of lines is
+    accepted wherever a trail is expected.
+    """
+
+    __slots__ = ("_lines", "_parts", "_write")
+
+    def __init__(self, write: Callable[..., tuple[str, ...]] | None = None, *parts: Any) -> None:
+        self._lines: tuple[str, ...] | None = None if write is not None else ()
+        self._write = write
+        self._parts = parts
+
+    @classmethod
+    def of(cls, lines: Iterable[str]) -> Trail:
+        """A trail of lines already written."""
+        trail = cls()
+        trail._lines = tuple(lines)
+        return trail
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        if self._lines is None:
+            assert self._write is not None
+            self._lines = self._write(*self._parts)
+            self._write, self._parts = None, ()
+        return self._lines
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return self.lines[index]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trail):
+            return self.lines == other.lines
+        if isinstance(other, tuple):
+            return self.lines == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.lines)
+
+    def __repr__(self) -> str:
+        return repr(self.lines)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        from_lines = core_schema.no_info_after_validator_function(
+            cls.of, handler.generate_schema(tuple[str, ...])
+        )
+        return core_schema.union_schema(
+            [core_schema.is_instance_schema(cls), from_lines],
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda t: t.lines),
+        )
+
+
+NO_TRAIL = Trail()
+
+
 class Decision(Model):
     """The verdict for one lead and one recipient, with the rule that fired and its reason."""
 
@@ -50,8 +124,8 @@ class Decision(Model):
     transforms: tuple[Transform, ...] = ()
     consult: AgencyId | None = None
     """For ``consult``: whose consent is needed (the originator of third-party material)."""
-    trail: tuple[str, ...] = ()
-    """For composed policies: each member's verdict, in evaluation order."""
+    trail: Trail = NO_TRAIL
+    """For composed policies: each member's verdict, in evaluation order (written when read)."""
     applicable: bool = True
     """False when the policy has nothing to say about this lead and route (XACML's NotApplicable):
     ``action`` is then only its default. Combining algorithms skip such members; the gateway
@@ -66,6 +140,7 @@ class Decision(Model):
         delay: int = 0,
         transforms: tuple[Transform, ...] = (),
         applicable: bool = True,
+        trail: Trail = NO_TRAIL,
     ) -> Decision:
         return cls(
             action="release",
@@ -74,23 +149,31 @@ class Decision(Model):
             delay=delay,
             transforms=transforms,
             applicable=applicable,
+            trail=trail,
         )
 
     @classmethod
-    def withhold(cls, rule: str, reason: str, *, applicable: bool = True) -> Decision:
-        return cls(action="withhold", rule=rule, reason=reason, applicable=applicable)
+    def withhold(
+        cls, rule: str, reason: str, *, applicable: bool = True, trail: Trail = NO_TRAIL
+    ) -> Decision:
+        return cls(action="withhold", rule=rule, reason=reason, applicable=applicable, trail=trail)
 
     @classmethod
-    def ask(cls, rule: str, reason: str, originator: AgencyId) -> Decision:
+    def ask(cls, rule: str, reason: str, originator: AgencyId, *, trail: Trail = NO_TRAIL) -> Decision:
         """Consult ``originator``: the gateway sends a consent request and decides again on the answer."""
-        return cls(action="consult", rule=rule, reason=reason, consult=originator)
+        return cls(action="consult", rule=rule, reason=reason, consult=originator, trail=trail)
 
     @classmethod
     def not_applicable(
-        cls, rule: str, reason: str, *, default: Literal["release", "withhold"] = "release"
+        cls,
+        rule: str,
+        reason: str,
+        *,
+        default: Literal["release", "withhold"] = "release",
+        trail: Trail = NO_TRAIL,
     ) -> Decision:
         """Nothing in this policy applies; standing alone it falls back to ``default``."""
-        return cls(action=default, rule=rule, reason=reason, applicable=False)
+        return cls(action=default, rule=rule, reason=reason, applicable=False, trail=trail)
 
     def verdict(self) -> str:
         """One line: action, rule, reason, delay and transforms (used in composition trails)."""
