@@ -107,7 +107,16 @@ def combine(
     from the verdicts when it is first read."""
     verdicts = tuple(verdicts)
     trail = Trail(trail_of, verdicts)
-    applicable = [v for v in verdicts if v[1].applicable]
+    applicable: list[Verdict] = []
+    releases: list[Verdict] = []
+    withholds: list[Verdict] = []
+    consults: list[Verdict] = []
+    for v in verdicts:
+        d = v[1]
+        if d.applicable:
+            applicable.append(v)
+            action = d.action
+            (releases if action == "release" else withholds if action == "withhold" else consults).append(v)
     if not applicable:
         return Decision.not_applicable(
             f"{name}: none applicable",
@@ -118,8 +127,6 @@ def combine(
     if algorithm == "first-applicable":
         label, d = applicable[0]
         return d.model_copy(update={"reason": f"{d.reason} [first-applicable: {label}]", "trail": trail})
-    releases = [v for v in applicable if v[1].action == "release"]
-    withholds = [v for v in applicable if v[1].action == "withhold"]
     if algorithm == "deny-overrides" and withholds:
         label, d = withholds[0]
         others = len(applicable) - 1
@@ -130,7 +137,6 @@ def combine(
         )
     if algorithm == "permit-overrides" and releases:
         return _release(algorithm, releases, delays, trail)
-    consults = [v for v in applicable if v[1].action == "consult"]
     if consults:
         return _consult(algorithm, consults, trail)
     if releases:
@@ -178,9 +184,12 @@ class Composite(BasePolicy):
         self.summary = summary or f"{algorithm} of {', '.join(self.labels)}"
         self.default = default
         self.delays = delays
-        # Members that declare what they read are asked once per distinct question.
-        self._deciders: tuple[CachedPolicy, ...] = tuple(CachedPolicy(m) for m in self.members)
+        # Members that declare what they read are asked once per distinct question; the others
+        # are asked every time, directly.
         keys = [getattr(m, "cache_key", None) for m in self.members]
+        self._deciders: tuple[Policy, ...] = tuple(
+            CachedPolicy(m) if k is not None else m for m, k in zip(self.members, keys, strict=True)
+        )
         self._member_keys: tuple[KeyOf, ...] = tuple(k for k in keys if k is not None)
         self.cache_key: KeyOf | None = self._key if len(self._member_keys) == len(keys) else None
 

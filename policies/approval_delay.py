@@ -43,6 +43,10 @@ class ApprovalDelay(BasePolicy):
         }
         self.foreign = opt.duration(self.name, "foreign", foreign)
 
+    def cache_key(self, lead: Lead, route: Route) -> tuple[str, str, str]:
+        """It reads the lead's marking level and the route (whether it is domestic, the recipient's country)."""
+        return route.sender.id, route.recipient.id, lead.marking.level
+
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         level = lead.marking.level
         delay = self.delays[level]

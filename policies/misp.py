@@ -27,7 +27,7 @@ with ``groups=NAME:A+B/OTHER:C``).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 from tearline.model import TLP, Decision, Lead, PolicyError, ResolvedAgency, Scenario
 
@@ -88,6 +88,7 @@ class _Graph:
                 self.hosts.setdefault(self.instance[a.id], a.id)
         for inst, host in policy.hosts.items():
             self.hosts[inst] = host
+        self._hops: dict[tuple[str, str], int | None] = {}
         names = sorted(set(self.instance.values()))
         self.links: dict[str, set[str]] = {n: set() for n in names}
 
@@ -111,7 +112,14 @@ class _Graph:
                 link(x, y)
 
     def hops(self, a: str, b: str) -> int | None:
-        start, goal = self.instance[a], self.instance[b]
+        """Synchronisation hops from ``a``'s instance to ``b``'s (``None``: not connected); each
+        pair of instances is searched once."""
+        pair = (self.instance[a], self.instance[b])
+        if pair not in self._hops:
+            self._hops[pair] = self._search(*pair)
+        return self._hops[pair]
+
+    def _search(self, start: str, goal: str) -> int | None:
         seen = {start: 0}
         queue = deque([start])
         while queue:
@@ -160,14 +168,29 @@ class MispDistribution(BasePolicy):
                     raise PolicyError(f"{self.name}: option links: {pair!r} is not A~B")
                 self.link_pairs.append((str(parts[0]).strip(), str(parts[1]).strip()))
         self._graphs: dict[tuple[int, frozenset[str]], tuple[Scenario, _Graph]] = {}
+        self._last: tuple[Scenario, Mapping[str, ResolvedAgency], _Graph] | None = None
 
     def _graph(self, ctx: PolicyContext) -> _Graph:
         """The instance graph for this run's scenario and agencies (derived once, then reused)."""
+        last = self._last
+        if last is not None and last[0] is ctx.scenario and last[1] is ctx.agencies:
+            return last[2]
         key = (id(ctx.scenario), frozenset(ctx.agencies))
         cached = self._graphs.get(key)
         if cached is None or cached[0] is not ctx.scenario:
             cached = self._graphs[key] = (ctx.scenario, _Graph(self, ctx.scenario, ctx.agencies))
+        self._last = (ctx.scenario, ctx.agencies, cached[1])
         return cached[1]
+
+    def cache_key(self, lead: Lead, route: Route) -> Hashable:
+        """It reads the route and, under ``level=tlp``, the lead's TLP, and for TLP:RED (an ad-hoc
+        sharing group) the lead's origin and named recipients (and the instance graph, fixed for a run)."""
+        s, r = route.sender.id, route.recipient.id
+        if self.level != "tlp":
+            return s, r
+        if lead.tlp == "RED":
+            return s, r, "RED", lead.origin, lead.named_recipients
+        return s, r, lead.tlp
 
     def distribution(
         self, lead: Lead, agencies: Mapping[str, ResolvedAgency]

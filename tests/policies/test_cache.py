@@ -15,20 +15,30 @@ KEYED = {
     "siloed": "siloed",
     "fusion-centre": "fusion-centre",
     "bilateral": "bilateral",
+    "approval-delay": "approval-delay",
+    "tearline": "tearline",
+    "tearline, selectors always dropped": "tearline:selectors=drop",
+    "tearline then bilateral": "tearline:then=bilateral",
+    "tearline at SECRET then bilateral": "tearline:then=bilateral,downgrade_to=SECRET",
+    "misp-distribution": "misp-distribution",
+    "misp-distribution, fixed level": "misp-distribution:level=connected",
     "deny-overrides of keyed members": "deny-overrides:of=bilateral+fusion-centre",
     "permit-overrides of keyed members": "permit-overrides:of=siloed+bilateral",
 }
 
 
 class TestDeclaredKeys:
-    @pytest.mark.parametrize("name", ["siloed", "fusion-centre", "bilateral"])
+    @pytest.mark.parametrize(
+        "name", ["siloed", "fusion-centre", "bilateral", "approval-delay", "tearline", "misp-distribution"]
+    )
     def test_route_policies_declare_a_key(self, name: str) -> None:
-        """siloed, fusion-centre and bilateral declare what they read; a composite of them does too."""
+        """Policies that read the route and a marking or two declare what they read; a composite of
+        them does too."""
         assert callable(getattr(load_policy(name), "cache_key", None))
         composite = load_policy(f"deny-overrides:of={name}+siloed")
         assert callable(getattr(composite, "cache_key", None))
 
-    @pytest.mark.parametrize("name", ["tlp", "releasability", "third-party-rule", "approval-delay"])
+    @pytest.mark.parametrize("name", ["tlp", "releasability", "third-party-rule", "reciprocity", "embargo"])
     def test_policies_that_read_the_lead_declare_none(self, name: str) -> None:
         """A policy that reads caveats, the ledger or the clock is asked every time, and so is a
         composite with such a member."""
@@ -63,3 +73,19 @@ class TestCachedDecisions:
         for n in range(50):
             cached.decide(lead(id=f"L{n}"), route("IB", "CIA"), context)
         assert cached.cached == 1
+
+    def test_a_tearline_then_a_policy_reads_what_that_policy_reads_of_the_copy(self) -> None:
+        """Copies at different levels on a route with a ceiling between them: each gets its own decision."""
+        spec = "tearline:then=bilateral,downgrade_to=SECRET"
+        cached, policy = CachedPolicy(load_policy(spec)), load_policy(spec)
+        context, ib_cia = ctx(), route("IB", "CIA")  # IN-US: up to CONFIDENTIAL
+        made = [
+            cached.decide(lead(id=f"L{level}", level=level), ib_cia, context)
+            for level in ("CONFIDENTIAL", "SECRET", "TOP SECRET")
+        ]
+        assert [d.action for d in made] == ["release", "withhold", "withhold"]
+        assert made == [
+            policy.decide(lead(id=f"L{level}", level=level), ib_cia, context)
+            for level in ("CONFIDENTIAL", "SECRET", "TOP SECRET")
+        ]
+        assert cached.cached == 2
