@@ -184,14 +184,19 @@ class Composite(BasePolicy):
         self.summary = summary or f"{algorithm} of {', '.join(self.labels)}"
         self.default = default
         self.delays = delays
+        keys = [getattr(m, "cache_key", None) for m in self.members]
+        self._member_keys: tuple[KeyOf, ...] = tuple(k for k in keys if k is not None)
+        self._keyed = len(self._member_keys) == len(keys)
         # Members that declare what they read are asked once per distinct question; the others
         # are asked every time, directly.
-        keys = [getattr(m, "cache_key", None) for m in self.members]
         self._deciders: tuple[Policy, ...] = tuple(
             CachedPolicy(m) if k is not None else m for m, k in zip(self.members, keys, strict=True)
         )
-        self._member_keys: tuple[KeyOf, ...] = tuple(k for k in keys if k is not None)
-        self.cache_key: KeyOf | None = self._key if len(self._member_keys) == len(keys) else None
+
+    @property
+    def cache_key(self) -> KeyOf | None:
+        """Declared when every member declares one (a property, so the policy holds no reference to itself)."""
+        return self._key if self._keyed else None
 
     def enables(self, scenario: Scenario) -> frozenset[str]:
         return frozenset().union(*(m.enables(scenario) for m in self.members))

@@ -15,6 +15,8 @@ listed countries and the originator's. A lead with neither marking is not this p
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from tearline.model import Decision, Lead
 
 from . import _options as opt
@@ -27,6 +29,15 @@ class Releasability(BasePolicy):
 
     def __init__(self, unmarked: opt.Option = "release") -> None:
         self.unmarked = opt.choice(self.name, "unmarked", unmarked, opt.DEFAULTS)
+
+    def cache_key(self, lead: Lead, route: Route) -> Hashable:
+        """It reads the lead's REL TO and NOFORN markings (nothing else when it has neither), the
+        route and, under NOFORN, where the lead's originator and contributors are."""
+        caveats = lead.caveats
+        if not caveats.noforn:
+            return None if caveats.rel_to is None else (route.sender.id, route.recipient.id, caveats.rel_to)
+        agencies = tuple(c.agency for c in lead.third_party)
+        return route.sender.id, route.recipient.id, caveats.rel_to, lead.origin, agencies
 
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         r = route.recipient

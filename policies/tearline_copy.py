@@ -70,7 +70,6 @@ class TearlineCopy(BasePolicy):
         self.then = then
         self._last: _Cut | None = None
         self._then_key: KeyOf | None = getattr(then, "cache_key", None)
-        self.cache_key: KeyOf | None = self._key if then is None or self._then_key is not None else None
 
     def enables(self, scenario: Scenario) -> frozenset[str]:
         return self.then.enables(scenario) if self.then is not None else frozenset()
@@ -90,6 +89,11 @@ class TearlineCopy(BasePolicy):
             what = f"sanitised copy: source and method removed, {describe_transform(t)}"
             cut = self._last = _Cut(lead, t, what, copy)
         return cut
+
+    @property
+    def cache_key(self) -> KeyOf | None:
+        """Declared unless ``then`` declares none (a property, so the policy holds no reference to itself)."""
+        return self._key if self.then is None or self._then_key is not None else None
 
     def _key(self, lead: Lead, route: Route) -> Hashable:
         """It reads the lead's source type (which selectors a tearline drops) and, with ``then``,

@@ -16,6 +16,8 @@ KEYED = {
     "fusion-centre": "fusion-centre",
     "bilateral": "bilateral",
     "approval-delay": "approval-delay",
+    "releasability": "releasability",
+    "releasability, unmarked withheld": "releasability:unmarked=withhold",
     "tearline": "tearline",
     "tearline, selectors always dropped": "tearline:selectors=drop",
     "tearline then bilateral": "tearline:then=bilateral",
@@ -29,7 +31,16 @@ KEYED = {
 
 class TestDeclaredKeys:
     @pytest.mark.parametrize(
-        "name", ["siloed", "fusion-centre", "bilateral", "approval-delay", "tearline", "misp-distribution"]
+        "name",
+        [
+            "siloed",
+            "fusion-centre",
+            "bilateral",
+            "approval-delay",
+            "releasability",
+            "tearline",
+            "misp-distribution",
+        ],
     )
     def test_route_policies_declare_a_key(self, name: str) -> None:
         """Policies that read the route and a marking or two declare what they read; a composite of
@@ -38,7 +49,7 @@ class TestDeclaredKeys:
         composite = load_policy(f"deny-overrides:of={name}+siloed")
         assert callable(getattr(composite, "cache_key", None))
 
-    @pytest.mark.parametrize("name", ["tlp", "releasability", "third-party-rule", "reciprocity", "embargo"])
+    @pytest.mark.parametrize("name", ["tlp", "third-party-rule", "reciprocity", "embargo"])
     def test_policies_that_read_the_lead_declare_none(self, name: str) -> None:
         """A policy that reads caveats, the ledger or the clock is asked every time, and so is a
         composite with such a member."""
