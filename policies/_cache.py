@@ -6,6 +6,10 @@ route and the lead's marking level). Two questions with the same key get the sam
 is computed once per run. Policies that read more (caveats, the ledger, the clock, random streams)
 declare nothing and are always asked. The context's scenario and agencies are fixed for a run;
 a cache lives as long as one run's policy (the gateway makes a new one when the policy changes).
+
+A policy whose key is made of its parts' keys (a composite, a tearline asking another policy) may
+also declare ``decide_keyed(key, lead, route, ctx)``: the decision for a key already computed,
+so that on a miss its parts are not asked for their keys again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from tearline.model import Decision, Lead, Scenario
 from ._base import Policy, PolicyContext, Route
 
 KeyOf = Callable[[Lead, Route], Hashable]
+DecideKeyed = Callable[[Hashable, Lead, Route, PolicyContext], Decision]
 
 
 class CachedPolicy:
@@ -27,6 +32,7 @@ class CachedPolicy:
         self.name = policy.name
         self.summary = policy.summary
         self._key: KeyOf | None = getattr(policy, "cache_key", None)
+        self._keyed: DecideKeyed | None = getattr(policy, "decide_keyed", None) if self._key else None
         self._decisions: dict[Hashable, Decision] = {}
 
     @property
@@ -37,10 +43,16 @@ class CachedPolicy:
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         if self._key is None:
             return self.policy.decide(lead, route, ctx)
-        key = self._key(lead, route)
+        return self.decide_keyed(self._key(lead, route), lead, route, ctx)
+
+    def decide_keyed(self, key: Hashable, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
+        """The decision for ``key``, already computed from ``lead`` and ``route`` by the caller."""
         decision = self._decisions.get(key)
         if decision is None:
-            decision = self._decisions[key] = self.policy.decide(lead, route, ctx)
+            keyed = self._keyed
+            decision = self._decisions[key] = (
+                keyed(key, lead, route, ctx) if keyed is not None else self.policy.decide(lead, route, ctx)
+            )
         return decision
 
     def enables(self, scenario: Scenario) -> frozenset[str]:

@@ -189,9 +189,9 @@ class Composite(BasePolicy):
         self._keyed = len(self._member_keys) == len(keys)
         # Members that declare what they read are asked once per distinct question; the others
         # are asked every time, directly.
-        self._deciders: tuple[Policy, ...] = tuple(
-            CachedPolicy(m) if k is not None else m for m, k in zip(self.members, keys, strict=True)
-        )
+        cached = {i: CachedPolicy(m) for i, (m, k) in enumerate(zip(self.members, keys, strict=True)) if k}
+        self._deciders: tuple[Policy, ...] = tuple(cached.get(i, m) for i, m in enumerate(self.members))
+        self._cached: tuple[CachedPolicy, ...] = tuple(cached.values())
 
     @property
     def cache_key(self) -> KeyOf | None:
@@ -208,6 +208,15 @@ class Composite(BasePolicy):
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         verdicts = [
             (label, m.decide(lead, route, ctx)) for label, m in zip(self.labels, self._deciders, strict=True)
+        ]
+        return combine(self.algorithm, verdicts, name=self.name, default=self.default, delays=self.delays)
+
+    def decide_keyed(self, key: Hashable, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
+        """``decide`` with the composite's key already computed: it holds each member's key, in order."""
+        assert isinstance(key, tuple) and self._keyed
+        verdicts = [
+            (label, m.decide_keyed(k, lead, route, ctx))
+            for label, m, k in zip(self.labels, self._cached, key, strict=True)
         ]
         return combine(self.algorithm, verdicts, name=self.name, default=self.default, delays=self.delays)
 

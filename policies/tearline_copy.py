@@ -42,7 +42,7 @@ from tearline.model import (
 
 from . import _options as opt
 from ._base import BasePolicy, Policy, PolicyContext, Route
-from ._cache import KeyOf
+from ._cache import CachedPolicy, KeyOf
 
 
 class TearlineCopy(BasePolicy):
@@ -70,6 +70,8 @@ class TearlineCopy(BasePolicy):
         self.then = then
         self._last: _Cut | None = None
         self._then_key: KeyOf | None = getattr(then, "cache_key", None)
+        self._then = CachedPolicy(then) if then is not None else None
+        """``then``, asked once per distinct question about a copy if it declares what it reads."""
 
     def enables(self, scenario: Scenario) -> frozenset[str]:
         return self.then.enables(scenario) if self.then is not None else frozenset()
@@ -103,13 +105,25 @@ class TearlineCopy(BasePolicy):
         return lead.source.type, self._then_key(self._cut(lead).copy, route)
 
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
+        return self._decide(lead, route, ctx, None)
+
+    def decide_keyed(self, key: Hashable, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
+        """``decide`` with the key already computed: with ``then``, it holds that policy's key for the copy."""
+        return self._decide(lead, route, ctx, key[1] if isinstance(key, tuple) else None)
+
+    def _decide(self, lead: Lead, route: Route, ctx: PolicyContext, then_key: Hashable) -> Decision:
         cut = self._cut(lead)
         t, what = cut.tearline, cut.what
-        if self.then is None:
+        if self._then is None:
             return Decision.release(
                 "tearline", f"{what}, for every agency", delay=self.delay, transforms=(t,)
             )
-        inner = self.then.decide(cut.copy, route, ctx)
+        if self._then_key is None:
+            inner = self._then.decide(cut.copy, route, ctx)
+        else:
+            if then_key is None:
+                then_key = self._then_key(cut.copy, route)
+            inner = self._then.decide_keyed(then_key, cut.copy, route, ctx)
         rule = f"tearline then {inner.rule}"
         trail = Trail(self._on_the_copy, inner)
         if inner.action == "release":
