@@ -38,7 +38,7 @@ def clearance_floor(
         cleared += f" ({'+'.join(recipient.accreditations)})"
     held = marking.level + (f" {'+'.join(marking.compartments)}" if marking.compartments else "")
     why = f"{cleared}; the copy is {held}"
-    trail = Trail(_policy_verdict, decision)
+    trail = Trail(_floored, "policy", decision)
     if terms.above == "withhold":
         return Decision.withhold(CLEARANCE_RULE, f"{why}: withheld", trail=trail)
     floor = tearline_for(lead, downgrade_to=recipient.clearance)
@@ -51,6 +51,6 @@ def clearance_floor(
     )
 
 
-def _policy_verdict(decision: Decision) -> tuple[str, ...]:
+def _floored(label: str, decision: Decision) -> tuple[str, ...]:
     """The trail of a floored decision: the policy's own verdict, then its trail."""
-    return (f"policy: {decision.verdict()}", *decision.trail)
+    return (f"{label}: {decision.verdict()}", *decision.trail)

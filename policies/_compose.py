@@ -24,7 +24,7 @@ its ``reason`` adds which algorithm chose it and why.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Literal, TypedDict
 
 from tearline.model import Decision, Lead, PolicyError, Scenario, Trail, combine_transforms
@@ -40,13 +40,17 @@ DELAYS: tuple[Delays, ...] = ("max", "sum", "min")
 Verdict = tuple[str, Decision]
 
 
-def trail_of(verdicts: Sequence[Verdict]) -> tuple[str, ...]:
+def trail_of(verdicts: Iterable[Verdict]) -> tuple[str, ...]:
     """Each member's verdict, nested trails indented under their member with ``›``."""
     out: list[str] = []
     for label, d in verdicts:
         out.append(f"{label}: {d.verdict()}")
         out.extend(f"{label} › {t}" for t in d.trail)
     return tuple(out)
+
+
+def _written(labels: Sequence[str], decisions: Sequence[Decision]) -> tuple[str, ...]:
+    return trail_of(zip(labels, decisions, strict=True))
 
 
 def _consult(algorithm: str, consults: Sequence[Verdict], trail: Trail) -> Decision:
@@ -105,13 +109,27 @@ def combine(
 ) -> Decision:
     """One decision from the members' verdicts (see the module docstring); its ``trail`` is written
     from the verdicts when it is first read."""
-    verdicts = tuple(verdicts)
-    trail = Trail(trail_of, verdicts)
+    labels = tuple(label for label, _ in verdicts)
+    decisions = tuple(d for _, d in verdicts)
+    return _combine(algorithm, labels, decisions, name=name, default=default, delays=delays)
+
+
+def _combine(
+    algorithm: Algorithm,
+    labels: tuple[str, ...],
+    decisions: tuple[Decision, ...],
+    *,
+    name: str,
+    default: opt.Default,
+    delays: Delays,
+) -> Decision:
+    """:func:`combine` for members' labels and their decisions, which the trail keeps (and nothing else)."""
+    trail = Trail(_written, labels, decisions)
     applicable: list[Verdict] = []
     releases: list[Verdict] = []
     withholds: list[Verdict] = []
     consults: list[Verdict] = []
-    for v in verdicts:
+    for v in zip(labels, decisions, strict=True):
         d = v[1]
         if d.applicable:
             applicable.append(v)
@@ -180,6 +198,7 @@ class Composite(BasePolicy):
         self.algorithm = algorithm
         self.members = tuple(members)
         self.labels = _labels(self.members)
+        self._labels = tuple(self.labels)
         self.name = name or algorithm
         self.summary = summary or f"{algorithm} of {', '.join(self.labels)}"
         self.default = default
@@ -206,19 +225,20 @@ class Composite(BasePolicy):
         return tuple(k(lead, route) for k in self._member_keys)
 
     def decide(self, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
-        verdicts = [
-            (label, m.decide(lead, route, ctx)) for label, m in zip(self.labels, self._deciders, strict=True)
-        ]
-        return combine(self.algorithm, verdicts, name=self.name, default=self.default, delays=self.delays)
+        decisions = tuple([m.decide(lead, route, ctx) for m in self._deciders])
+        return _combine(
+            self.algorithm, self._labels, decisions, name=self.name, default=self.default, delays=self.delays
+        )
 
     def decide_keyed(self, key: Hashable, lead: Lead, route: Route, ctx: PolicyContext) -> Decision:
         """``decide`` with the composite's key already computed: it holds each member's key, in order."""
         assert isinstance(key, tuple) and self._keyed
-        verdicts = [
-            (label, m.decide_keyed(k, lead, route, ctx))
-            for label, m, k in zip(self.labels, self._cached, key, strict=True)
-        ]
-        return combine(self.algorithm, verdicts, name=self.name, default=self.default, delays=self.delays)
+        decisions = tuple(
+            [m.decide_keyed(k, lead, route, ctx) for m, k in zip(self._cached, key, strict=True)]
+        )
+        return _combine(
+            self.algorithm, self._labels, decisions, name=self.name, default=self.default, delays=self.delays
+        )
 
     def __repr__(self) -> str:
         return f"<policy {self.name}: {self.summary}>"

@@ -125,7 +125,7 @@ class TearlineCopy(BasePolicy):
                 then_key = self._then_key(cut.copy, route)
             inner = self._then.decide_keyed(then_key, cut.copy, route, ctx)
         rule = f"tearline then {inner.rule}"
-        trail = Trail(self._on_the_copy, inner)
+        trail = Trail(_on_the_copy, self._then.name, inner)
         if inner.action == "release":
             return Decision.release(
                 rule,
@@ -141,9 +141,9 @@ class TearlineCopy(BasePolicy):
             rule, f"even a {what}: {inner.reason}", applicable=inner.applicable, trail=trail
         )
 
-    def _on_the_copy(self, inner: Decision) -> tuple[str, ...]:
-        assert self.then is not None
-        return (f"{self.then.name} (on the copy): {inner.verdict()}",)
+
+def _on_the_copy(then: str, inner: Decision) -> tuple[str, ...]:
+    return (f"{then} (on the copy): {inner.verdict()}",)
 
 
 class _Cut(NamedTuple):

@@ -44,17 +44,23 @@ class Trail(Sequence[str]):
     """A composed decision's member verdicts, one line each, written out when first read.
 
     A composite decides for every question, but its trail is read only where a decision is
-    recorded or explained; the lines are rendered then (once) from ``write(*parts)``. A trail
-    compares, hashes and serialises as the tuple of its lines, and a plain tuple of lines is
-    accepted wherever a trail is expected.
+    recorded or explained; the lines are written then (once) by ``write(first, second)``, e.g. the
+    members' labels and their decisions. A trail compares, hashes and serialises as the tuple of
+    its lines, and a plain tuple of lines is accepted wherever a trail is expected.
     """
 
-    __slots__ = ("_lines", "_parts", "_write")
+    __slots__ = ("_first", "_lines", "_second", "_write")
 
-    def __init__(self, write: Callable[..., tuple[str, ...]] | None = None, *parts: Any) -> None:
+    def __init__(
+        self,
+        write: Callable[[Any, Any], tuple[str, ...]] | None = None,
+        first: Any = None,
+        second: Any = None,
+    ) -> None:
         self._lines: tuple[str, ...] | None = None if write is not None else ()
         self._write = write
-        self._parts = parts
+        self._first = first
+        self._second = second
 
     @classmethod
     def of(cls, lines: Iterable[str]) -> Trail:
@@ -67,8 +73,8 @@ class Trail(Sequence[str]):
     def lines(self) -> tuple[str, ...]:
         if self._lines is None:
             assert self._write is not None
-            self._lines = self._write(*self._parts)
-            self._write, self._parts = None, ()
+            self._lines = self._write(self._first, self._second)
+            self._write = self._first = self._second = None
         return self._lines
 
     @overload
