@@ -34,6 +34,7 @@ from tearline.model import (
     SelectorRule,
     Tearline,
     Trail,
+    Transform,
     apply_transforms,
     combine_transforms,
     describe_transform,
@@ -89,7 +90,7 @@ class TearlineCopy(BasePolicy):
             t = self.transform(lead)
             copy = apply_transforms(lead, (t,)) if self.then is not None else lead
             what = f"sanitised copy: source and method removed, {describe_transform(t)}"
-            cut = self._last = _Cut(lead, t, what, copy)
+            cut = self._last = _Cut(lead, t, what, copy, combine_transforms([(t,)]))
         return cut
 
     @property
@@ -131,7 +132,7 @@ class TearlineCopy(BasePolicy):
                 rule,
                 f"{what}; {inner.reason}",
                 delay=self.delay + inner.delay,
-                transforms=combine_transforms([(t,), inner.transforms]),
+                transforms=combine_transforms([(t,), inner.transforms]) if inner.transforms else cut.alone,
                 applicable=inner.applicable,
                 trail=trail,
             )
@@ -151,3 +152,5 @@ class _Cut(NamedTuple):
     tearline: Tearline
     what: str
     copy: Lead
+    alone: tuple[Transform, ...]
+    """The transforms of a release when ``then`` asks for none of its own."""
