@@ -110,8 +110,9 @@ class Trail(Sequence[str]):
         from_lines = core_schema.no_info_after_validator_function(
             cls.of, handler.generate_schema(tuple[str, ...])
         )
-        return core_schema.union_schema(
-            [core_schema.is_instance_schema(cls), from_lines],
+        return core_schema.json_or_python_schema(
+            json_schema=from_lines,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), from_lines]),
             serialization=core_schema.plain_serializer_function_ser_schema(lambda t: t.lines),
         )
 

@@ -157,6 +157,30 @@ class TestBuiltFromSpecs:
         assert len(d.trail) == 3 and d.rule and d.reason
 
 
+class TestTrailWrittenWhenRead:
+    def test_a_member_is_described_only_when_the_trail_is_read(self) -> None:
+        """Deciding does not write the trail; reading it writes what the members' verdicts say."""
+        described: list[str] = []
+
+        class Counted(Decision):
+            def verdict(self) -> str:
+                described.append(self.rule)
+                return super().verdict()
+
+        member = Counted(action="release", rule="counted", reason="releases")
+        d = Composite("deny-overrides", [Fixed("m", member), Fixed("w", WITHHOLD)]).decide(
+            lead(), route("IB", "RAW"), ctx()
+        )
+        assert described == []
+        assert d.trail == ("m: release [counted] releases", "w: withhold [w] withholds")
+        assert d.trail == tuple(d.trail) and described == ["counted"]  # written once
+
+    def test_a_recorded_trail_is_the_tuple_of_its_lines(self) -> None:
+        d = load_policy("deny-overrides:of=bilateral+releasability").decide(lead(), route("IB", "CIA"), ctx())
+        assert Decision.model_validate(d.model_dump()) == d
+        assert isinstance(d.model_dump()["trail"], tuple) and len(d.trail) == 2
+
+
 class TestPoliciesTakePolicies:
     def test_a_combinator_built_from_policies_equals_the_spec(self) -> None:
         """DenyOverrides(of=[...]) with built members decides as the registry's spec does."""
