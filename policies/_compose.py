@@ -1,6 +1,6 @@
 """Composition: several policies, one decision — by XACML's combining algorithms.
 
-Every member decides; each verdict goes into the decision's ``trail``. Members whose decision is
+Every member decides; each verdict goes into the decision's ``trail`` (written when first read). Members whose decision is
 *not applicable* (they have nothing to say about this lead and route, e.g. ``releasability`` on an
 unmarked lead) are skipped by the algorithm. Of the applicable verdicts:
 
