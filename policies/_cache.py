@@ -6,8 +6,9 @@ reads to decide changes (``siloed`` and ``fusion-centre`` read only the route; `
 NOFORN markings; ``misp-distribution`` the route and the TLP; ``tearline`` the source type and what
 its ``then`` policy reads of the copy). Two questions with the same key get the same decision, so
 it is computed once per run. Policies that read more (identifiers, indicators, consent answers,
-the ledger, the clock, random streams) declare nothing and are always asked. The context's scenario and agencies are fixed for a run;
-a cache lives as long as one run's policy (the gateway makes a new one when the policy changes).
+the ledger, the clock, random streams) declare nothing and are always asked. The context's
+scenario and agencies are fixed for a run; a cache lives as long as one run's policy (the gateway
+makes a new one when the policy changes).
 
 A policy whose key is made of its parts' keys (a composite, a tearline asking another policy) may
 also declare ``decide_keyed(key, lead, route, ctx)``: the decision for a key already computed,

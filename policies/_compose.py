@@ -1,8 +1,9 @@
 """Composition: several policies, one decision — by XACML's combining algorithms.
 
-Every member decides; each verdict goes into the decision's ``trail`` (written when first read). Members whose decision is
-*not applicable* (they have nothing to say about this lead and route, e.g. ``releasability`` on an
-unmarked lead) are skipped by the algorithm. Of the applicable verdicts:
+Every member decides; each verdict goes into the decision's ``trail`` (written when first read).
+Members whose decision is *not applicable* (they have nothing to say about this lead and route,
+e.g. ``releasability`` on an unmarked lead) are skipped by the algorithm. Of the applicable
+verdicts:
 
 - ``deny-overrides``: any withhold → withhold; else any consult → consult (if every consult asks
   the same originator; several different originators → withhold); else any release → release.
