@@ -38,7 +38,7 @@ from tearline.model import GATEWAY
 from tearline.model._log import configure
 from tearline.model._paths import scenario_files
 from tearline.run._clock import scoped_replay
-from tearline.run._driver import Run
+from tearline.run._driver import Run, paced_collection
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "scenarios" / "examples" / "connect-the-dots.yaml"
@@ -138,9 +138,11 @@ async def gateway_relay(bootstrap: str, config: RunConfig, n: int) -> tuple[floa
         gateway = run.gateway(kafka)
         await gateway.open()
         try:
-            started, cpu = time.perf_counter(), time.process_time()
-            await gateway.step(config.scenario.horizon + 1)
-            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            # Paced as a served gateway (``tearline broker``) paces Python's cycle collector.
+            with paced_collection():
+                started, cpu = time.perf_counter(), time.process_time()
+                await gateway.step(config.scenario.horizon + 1)
+                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         finally:
             await gateway.close()
     decisions = n * (len(run.agencies) - 1)  # one per lead and other agency

@@ -103,7 +103,7 @@ class EventEnvelope(_Envelope):
     kind: Literal["event"] = "event"
     body: Event
     prev: str = AUDIT_START
-    """The link of the sender's previous record event (:func:`audit_link`): each service's audit
+    """The link of the sender's previous record event (:func:`link_of` its JSON): each service's audit
     topic is a hash chain, so a record removed, repeated or moved is seen where it happened."""
 
 
@@ -192,9 +192,9 @@ def envelope(kind: Kind, *, run: str, sender: str, seq: int, at: int, body: Mode
     return _BY_KIND[kind](run=run, sender=sender, seq=seq, at=at, body=body)  # type: ignore[call-arg,return-value]
 
 
-def audit_link(env: EventEnvelope) -> str:
-    """SHA-256 (hex) of the record event's envelope as published: the next one's ``prev``."""
-    return link_of(env.model_dump_json(by_alias=True).encode())
+def as_json(envelope: Envelope) -> bytes:
+    """The envelope as JSON: what is signed (and, addressed to one principal, sealed) on the wire."""
+    return envelope.model_dump_json(by_alias=True).encode()
 
 
 def link_of(value: bytes) -> str:
@@ -224,9 +224,14 @@ def signed(value: bytes, keys: Keystore, sender: str) -> Headers:
     return ((SIG_HEADER, keys.sign(sender, value)), (SENDER_HEADER, sender.encode()))
 
 
-def seal(envelope: Envelope, keys: Keystore, *, to: str | None = None) -> tuple[bytes, Headers]:
-    """The message value and headers: the envelope (sealed to ``to`` if given), signed by its sender."""
-    value = envelope.model_dump_json(by_alias=True).encode()
+def seal(
+    envelope: Envelope, keys: Keystore, *, to: str | None = None, plain: bytes | None = None
+) -> tuple[bytes, Headers]:
+    """The message value and headers: the envelope (sealed to ``to`` if given), signed by its sender.
+
+    ``plain``: the envelope's :func:`as_json`, if the caller made it already (a record event's,
+    for its audit link), so that it is serialised once."""
+    value = plain if plain is not None else as_json(envelope)
     headers: tuple[tuple[str, bytes], ...] = ()
     if to is not None and keys.sealed:
         box = keys.seal(envelope.sender, to, value)
@@ -245,7 +250,7 @@ def hand_over(envelope: Envelope, keys: Keystore) -> Headers:
     if envelope.kind not in PROVED:
         return ()
     sender = envelope.sender
-    digest = hashlib.sha256(envelope.model_dump_json(by_alias=True).encode()).digest()
+    digest = hashlib.sha256(as_json(envelope)).digest()
     return (
         (SIG_HEADER, keys.sign_digest(sender, digest)),
         (SENDER_HEADER, sender.encode()),

@@ -558,6 +558,9 @@ class KafkaConsumer(Consumer):
         self._pending_offsets: dict[TopicPartition, int] = {}
         self._owed: dict[TopicPartition, int] = {}
         """Positions a commit was asked for while the previous one was still in flight."""
+        self._reached: dict[TopicPartition, int] = {}
+        """Positions known without asking: where the last poll or lag left each partition. Cleared
+        whenever a position may move back (an assignment, a seek)."""
         self._closed = False
 
     async def _start(self, common: dict[str, Any], timeout: float) -> None:
@@ -586,6 +589,7 @@ class KafkaConsumer(Consumer):
             ) from exc
 
     def _on_assigned(self) -> None:
+        self._reached.clear()
         self._assigned.set()
         self._needs_floor = bool(self._floor)
 
@@ -613,6 +617,7 @@ class KafkaConsumer(Consumer):
                 continue
             if await consumer.position(tp) < offsets[tp.partition]:
                 consumer.seek(tp, offsets[tp.partition])
+        self._reached.clear()
 
     async def poll(self, timeout: float = 0.0, max_records: int | None = None) -> list[Message]:
         consumer = self._live()
@@ -623,7 +628,10 @@ class KafkaConsumer(Consumer):
         )
         out: list[Message] = []
         for tp in sorted(batches, key=lambda tp: (tp.topic, tp.partition)):
-            for r in batches[tp]:
+            records = batches[tp]
+            if records:
+                self._reached[tp] = records[-1].offset + 1
+            for r in records:
                 out.append(
                     Message(
                         r.topic,
@@ -637,6 +645,27 @@ class KafkaConsumer(Consumer):
         if out:
             self._dirty = True
         return out
+
+    def may_have_records(self) -> bool:
+        """False when this transport is the run's sole producer and, on every assigned partition,
+        the position is known and neither what the transport published nor what the last fetch
+        saw lies beyond it: a poll would return nothing (what the in-process transport says too).
+        Records another client writes are still read, once a background fetch has seen them."""
+        transport, consumer = self._transport, self._consumer
+        if not transport.sole_producer or consumer is None or self._closed or self._needs_floor:
+            return True
+        partitions = consumer.assignment()
+        if not partitions:
+            return True
+        for tp in partitions:
+            at = self._reached.get(tp)
+            end = transport.published_end(tp.topic, tp.partition)
+            if at is None or end is None or end > at:
+                return True
+            stable = consumer.last_stable_offset(tp)
+            if stable is not None and stable > at:
+                return True
+        return False
 
     async def commit(self) -> None:
         """Commit the positions reached so far, if anything was read since the last commit.
@@ -690,6 +719,7 @@ class KafkaConsumer(Consumer):
 
     async def _lag(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> int:
         positions = {tp: await consumer.position(tp) for tp in tps}
+        self._reached.update(positions)
         # What the last fetches told us is certainly there: no round trip needed to say "more".
         known = 0
         for tp in tps:
@@ -715,6 +745,7 @@ class KafkaConsumer(Consumer):
             await consumer.seek_to_beginning(*tps)
         except KafkaError as exc:
             raise transport_error(exc, f"seek ({self.group})") from exc
+        self._reached.clear()
         self._needs_floor = bool(self._floor)
         self._dirty = True
 

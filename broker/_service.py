@@ -31,10 +31,11 @@ from ._envelope import (
     Kind,
     Proof,
     Rejected,
-    audit_link,
+    as_json,
     dead_letter,
     envelope,
     hand_over,
+    link_of,
     open_proved,
     seal,
 )
@@ -80,6 +81,8 @@ class Outgoing:
     envelope: Envelope
     event: bool = False
     """A record event (for the service's own audit topic)."""
+    plain: bytes | None = None
+    """The envelope's JSON, where it was made already (a record event's, for its audit link)."""
 
 
 class Service:
@@ -261,11 +264,13 @@ class Service:
         env = EventEnvelope(
             run=self.run, sender=self.name, seq=self._seq, at=self.now, body=event, prev=self._audit_head
         )
+        plain = None
         if not self._local:
             # Each writer's audit topic is a hash chain (in one process nobody else reads it).
             # Suppressed events after a restart are chained too: the chain is the one before the crash.
-            self._audit_head = audit_link(env)
-        self._outgoing.append(Outgoing(self._audit, self._name_key, env, event=True))
+            plain = as_json(env)
+            self._audit_head = link_of(plain)
+        self._outgoing.append(Outgoing(self._audit, self._name_key, env, event=True, plain=plain))
 
     def _emit(self, topic: str, kind: Kind, body: Model, *, key: str, at: SimTime) -> None:
         self._seq += 1
@@ -313,7 +318,7 @@ class Service:
                 o.topic, o.envelope, key=o.key, headers=hand_over(o.envelope, self.keys)
             )
             return
-        value, headers = seal(o.envelope, self.keys, to=self._addressee_of(o.topic))
+        value, headers = seal(o.envelope, self.keys, to=self._addressee_of(o.topic), plain=o.plain)
         await self.transport.send(o.topic, value, key=o.key, headers=headers)
 
     def _addressee_of(self, topic: str) -> str | None:
@@ -331,7 +336,7 @@ class Service:
         self.log.warning(
             "dead-letter", reason=reason, code=code, sender=env.sender, seq=env.seq, sim_time=iso(self.now)
         )
-        payload = env.model_dump_json(by_alias=True).encode()
+        payload = as_json(env)
         await self.transport.publish(
             self.topics.deadletter,
             b'{"service": "%s", "reason": %s, "envelope": %s}'

@@ -78,7 +78,7 @@ from tearline.model import GATEWAY, Model, RunConfig, RunError, SimTime, iso
 from tearline.report import cosign as cosign_seal
 from tearline.report import seal_head
 
-from ._driver import CLOCK, Run, RunResult, replay
+from ._driver import CLOCK, Run, RunResult, paced_collection, replay
 
 log = structlog.get_logger("tearline.clock")
 
@@ -706,7 +706,9 @@ async def serve(
             await clock.read(timeout=left)
             session = clock.open_session()
         while True:
-            served = await _serve_session(name, transport, clock, session, namespace, keys)
+            # A service keeps its run's state to the end, as a replay does: the same collector pacing.
+            with paced_collection():
+                served = await _serve_session(name, transport, clock, session, namespace, keys)
             if isinstance(served, Served):
                 return served
             session = served  # superseded by a newer session

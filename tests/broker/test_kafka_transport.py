@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -10,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 
 from tearline import TransportError
-from tearline.broker import KafkaTransport, TopicSpec, Transport, kafka_transport
+from tearline.broker import KafkaTransport, TopicSpec, Transport, drain, kafka_transport
 from tearline.broker._kafka import KafkaSetupError, transport_error
 
 from .contract import Backend, TransportContract
@@ -55,6 +56,36 @@ class TestBehaviour:
         for _ in range(50):
             await c.commit()
         assert time.monotonic() - started < 0.5
+        await c.close()
+
+    async def test_a_sole_producer_knows_when_a_poll_would_return_nothing(
+        self, kafka: KafkaTransport
+    ) -> None:
+        """With every record published through this transport, a consumer that has read up to what
+        it published says so without asking (a service with nothing to read is not stepped); a
+        record another client writes is still seen, once a background fetch brings it."""
+        topic = unique("sole")
+        await kafka.create_topics([TopicSpec(topic, 2)])
+        kafka.begin_at(await kafka.end_offsets([topic]))  # a run's scope: where its topics begin
+        kafka.sole_producer = True
+        c = await kafka.subscribe(unique("g"), [topic])
+        assert c.may_have_records()  # positions not known yet
+        assert await drain(c) == []
+        assert not c.may_have_records()
+        await kafka.publish(topic, b"mine", key=b"k")
+        assert c.may_have_records()
+        assert [m.value for m in await drain(c)] == [b"mine"]
+        assert not c.may_have_records()
+        async with kafka_transport(kafka.bootstrap) as other:
+            await other.publish(topic, b"theirs", key=b"k")
+        deadline = time.monotonic() + 20
+        while not c.may_have_records() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert [m.value for m in await drain(c)] == [b"theirs"]
+        assert not c.may_have_records()
+        await c.seek_to_beginning()
+        assert c.may_have_records()
+        assert [m.value for m in await drain(c)] == [b"mine", b"theirs"]
         await c.close()
 
 
