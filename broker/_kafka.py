@@ -66,6 +66,10 @@ BOOTSTRAP_ENV = "TEARLINE_KAFKA_BOOTSTRAP"
 TOPIC_ALREADY_EXISTS = 36
 UNKNOWN_TOPIC = 3
 TOPIC_AUTHORIZATION_FAILED = 29
+MAX_BATCH_BYTES = 128 * 1024
+"""Most bytes the producer puts in one batch for one partition (aiokafka's default is 16 KiB). The
+producer has one request in flight per broker, so a step's output to one partition — a gateway's
+record events, all on its one-partition audit topic — takes a round trip per batch."""
 PATIENCE = 300.0
 """Seconds a started transport waits for an unavailable cluster before it gives up."""
 
@@ -137,10 +141,12 @@ class KafkaTransport(Transport):
         static_members: Mapping[str, str] | None = None,
         credentials: KafkaCredentials | None = None,
         patience: float = PATIENCE,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
         self.bootstrap = bootstrap
         self.credentials = credentials if credentials is not None else KafkaCredentials.resolve()
         self.patience = patience
+        self._max_batch_bytes = max_batch_bytes
         self.client_id = client_id
         self._replication = replication_factor
         self._request_timeout_ms = request_timeout_ms
@@ -216,7 +222,7 @@ class KafkaTransport(Transport):
         if self._started:
             return
         self._check_open()
-        producer = AIOKafkaProducer(**self._common(), enable_idempotence=True, acks="all", linger_ms=0)
+        producer = self._new_producer()
         admin = AIOKafkaAdminClient(**self._common())
         try:
             await producer.start()
@@ -241,6 +247,15 @@ class KafkaTransport(Transport):
             ) from exc
         self._producer, self._admin = producer, admin
         self._started = True
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            **self._common(),
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=0,
+            max_batch_size=self._max_batch_bytes,
+        )
 
     async def __aenter__(self) -> KafkaTransport:
         await self.start()
@@ -455,7 +470,7 @@ class KafkaTransport(Transport):
         """Replace a producer whose sequence the broker lost (fails, to be retried, while it is down)."""
         if self._producer is not None:
             await _quietly(self._producer.stop())
-        producer = AIOKafkaProducer(**self._common(), enable_idempotence=True, acks="all", linger_ms=0)
+        producer = self._new_producer()
         try:
             await producer.start()
         except (KafkaError, OSError, TimeoutError):
