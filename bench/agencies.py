@@ -9,7 +9,7 @@ sharing requires (their noise is shared, and every lead meets the policy once pe
 It prints, per agency count, the record's events, the CPU and wall time of one replay (medians),
 and the cost per event relative to the smallest count. Linear cost means that ratio stays near 1.
 
-    .venv/bin/python -m bench.agencies [--agencies 13 25 45] [--policy fusion-centre] [--repeat 3]
+    .venv/bin/python -m bench.agencies [--agencies 16 30 48] [--policy fusion-centre] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--agencies", type=int, nargs="+", default=[13, 25, 45])
+    parser.add_argument("--agencies", type=int, nargs="+", default=[16, 30, 48])
     parser.add_argument("--policy", default="fusion-centre")
     parser.add_argument("--repeat", type=int, default=3, help="replays per count; medians are reported")
     args = parser.parse_args()
