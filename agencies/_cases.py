@@ -185,20 +185,20 @@ class Case:
         """Where the case places each person or conveyance it names (identifier key → countries):
         the countries of the places a report names it at, directly or through one of its own
         selectors (a number or account a report names with it). A compiled report — an assessment
-        of several leads — places no one: it does not say who was where."""
-        own = [lead for lead in self.leads.values() if len(lead.derived_from) <= 1]
+        of several leads — places no one: it does not say who was where. It ties numbers and
+        accounts to a person only when he is the one person it names."""
         selectors: dict[str, set[str]] = {}
         seen_at: dict[str, set[str]] = {}
-        for lead in own:
-            keys = [i.key for i in lead.identifiers]
+        for lead in self.leads.values():
+            compiled = len(lead.derived_from) > 1
+            who = [i.key for i in lead.identifiers if i.kind in IDENTITY_KINDS]
             mine = {i.key for i in lead.identifiers if i.kind in SELECTOR_KINDS}
-            for i in lead.identifiers:
-                if i.kind in IDENTITY_KINDS:
-                    selectors.setdefault(i.key, set()).update(mine)
+            for key in who:
+                selectors.setdefault(key, set()).update(mine if not compiled or len(who) == 1 else ())
             where = {i.where for i in lead.identifiers if i.kind in PLACE_KINDS and i.where is not None}
-            if where:
-                for key in keys:
-                    seen_at.setdefault(key, set()).update(where)
+            if where and not compiled:
+                for i in lead.identifiers:
+                    seen_at.setdefault(i.key, set()).update(where)
         for a, b in sorted(self.same):  # one person under two names: each name's reports place him
             if a in selectors and b in selectors:
                 selectors[a] |= selectors[b] | {b}

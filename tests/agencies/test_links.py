@@ -222,6 +222,22 @@ class TestPlacement:
         case = book.add(lead("x", ident("person", "Boris")))
         assert dict(case.placed()) == {"person:boris": ()}
 
+    def test_an_assessment_of_one_person_ties_his_numbers_to_him(self) -> None:
+        """A partner's assessment naming one man and an e-mail address says the address is his: a
+        report of the agency's own that places the address then places him. Naming two men, it says
+        nothing of whose the address is."""
+        for people, placed in (
+            ((ident("person", "Karim Vale"),), ("XN",)),
+            ((ident("person", "Karim Vale"), ident("person", "Ali")), ()),
+        ):
+            book = Casebook("AA")
+            assessment = lead(
+                "SFS-a1", *people, ident("email", "kv@example.net"), ident("venue", "Hotel", "XN")
+            )
+            book.add(assessment.model_copy(update={"derived_from": ("who", "what")}))
+            case = book.add(lead("what", ident("email", "kv@example.net"), ident("venue", "Hotel", "XN")))
+            assert dict(case.placed())["person:karim vale"] == placed
+
     def test_a_name_taken_for_another_shares_its_places(self) -> None:
         """A transliteration the linker accepts is one person: the booking under one spelling places
         the man named under the other."""
