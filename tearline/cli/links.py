@@ -70,6 +70,12 @@ def links(
     shard: ShardOption = None,
     cache: CacheDir = DEFAULT_CACHE,
     no_cache: NoCache = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only the ranked links (no progress, no counts, no file list)."
+        ),
+    ] = False,
 ) -> None:
     """Critical links: for every (lead, recipient) and channel, release at once where the policy
     withheld or delayed, withhold where it released; replay each over N seeds and rank them by how
@@ -85,28 +91,34 @@ def links(
         ex = executor(jobs, scheduler, cache, no_cache)
         config = run_config(s, policy, 1, exclude_disputed, None, noise_scale)
         seed_list = range(1, runs + 1)
-        base = run_batch(ex, base_jobs(config, seed_list), shard_of(None), f"{s.id} {policy}: base runs")
+        base = run_batch(
+            ex, base_jobs(config, seed_list), shard_of(None), f"{s.id} {policy}: base runs", quiet=quiet
+        )
         found = candidates(config, base, scope, facts)  # type: ignore[arg-type]
         skipped = pruned(s)
-        err.print(
-            f"{len(found)} links to try: background noise is not measured"
-            + (
-                f"; {len(skipped)} leads observed at or after the last attack are not either"
-                if skipped
-                else ""
+        if not quiet:
+            err.print(
+                f"{len(found)} links to try: background noise is not measured"
+                + (
+                    f"; {len(skipped)} leads observed at or after the last attack are not either"
+                    if skipped
+                    else ""
+                )
             )
-        )
         singles = run_batch(
             ex,
             candidate_jobs(config, found, seed_list),
             part,
             f"{s.id} {policy}: {len(found)} links × {runs} seeds",
+            quiet=quiet,
         )
         rows = run_rows(base) + run_rows(singles)
         if pairs and part.count == 1:
             paired = pair_jobs(config, rows, found, seed_list, top)
             if paired:
-                rows += run_rows(run_batch(ex, paired, part, f"{s.id} {policy}: {len(paired) // runs} pairs"))
+                rows += run_rows(
+                    run_batch(ex, paired, part, f"{s.id} {policy}: {len(paired) // runs} pairs", quiet=quiet)
+                )
         elif pairs:
             err.print(
                 "pairs are tried only on a whole batch: run links again without --shard (the cache keeps the singles)"
@@ -151,7 +163,7 @@ def links(
                 out.print(f"       {fact}", soft_wrap=True)
             for doubt in filter(None, str(r.get("uncertain") or "").split("; ")):
                 out.print(f"       [yellow]uncertain:[/] {doubt}", soft_wrap=True)
-    if out_dir is not None:
+    if out_dir is not None and not quiet:
         out.print(f"wrote {len(written)} files to {out_dir}")
 
 

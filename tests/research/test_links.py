@@ -175,3 +175,14 @@ class TestTwoLinks:
         assert set(top["link"].split(" + ")) == {"release who FIS→DSS", "release what SIG→DSS"}
         assert (top["links"], top["flips"], top["seeds"], top["rank"]) == (2, 2, 2, 1)
         assert top["flip_probability_low"] == round(wilson(2, 2).low, 4)
+
+
+def test_quiet_prints_only_the_ranked_links(tmp_path: Path) -> None:
+    """--quiet leaves out the counts and the file list, and keeps the ranked links."""
+    args = ["links", str(SMALL / "one-link.yaml"), "--policy", "siloed", "--runs", "2", "--jobs", "1",
+            "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "result")]  # fmt: skip
+    loud, quiet = runner.invoke(app, args), runner.invoke(app, [*args, "--quiet"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output
+    assert "links to try" in loud.output and "wrote" in loud.output
+    assert "links to try" not in quiet.output and "wrote" not in quiet.output
+    assert "strongest links over 2 seeds" in quiet.output
