@@ -17,8 +17,10 @@ from tearline.model import (
     CaseEvent,
     ConsentEvent,
     DecisionEvent,
+    EffectEvent,
     Event,
     InjectEvent,
+    ProtectionEvent,
     Scenario,
     human_duration,
     local,
@@ -51,7 +53,8 @@ document.body.setAttribute('data-marks',n+' '+g);})();
 """
 
 _COLOURS = {"observe": "#2b6cb0", "release": "#2f855a", "withhold": "#c53030", "consent": "#b7791f",
-            "case": "#6b46c1", "interdict": "#d53f8c", "warn": "#dd6b20"}  # fmt: skip
+            "case": "#6b46c1", "interdict": "#d53f8c", "warn": "#dd6b20", "removed": "#22543d",
+            "missed": "#718096", "guard": "#2c7a7b"}  # fmt: skip
 
 
 def _e(text: object) -> str:
@@ -129,6 +132,15 @@ def _timeline_svg(scenario: Scenario, events: Sequence[Event], agencies: Sequenc
             marks.append((e.at, e.agency, "case", tip, None))
         elif isinstance(e, ActionEvent):
             marks.append((e.at, e.agency, e.action, f"{e.agency} {e.action}s on case {e.case}", None))
+        elif isinstance(e, EffectEvent):
+            kind = "removed" if e.result in ("arrested", "intercepted") else "missed"
+            where = f" in {e.where}" if e.where else ""
+            marks.append(
+                (e.at, e.agency, kind, f"{e.agency} on case {e.case}: {e.actor}{where} — {e.result}", None)
+            )
+        elif isinstance(e, ProtectionEvent):
+            tip = f"{e.agency} guards {e.place} until {local(e.end, scenario.timezone)}"
+            marks.append((e.at, e.agency, "guard", tip, None))
     attacks = [(p.attack_at, p.name) for p in scenario.plots]
     days = sorted({t // 86400 for t, *_ in marks} | {t // 86400 for t, _ in attacks})
     index = {d: i for i, d in enumerate(days)}
@@ -180,6 +192,9 @@ def _timeline_svg(scenario: Scenario, events: Sequence[Event], agencies: Sequenc
         elif kind in ("interdict", "warn"):
             out.append(f"<polygon points='{px:.1f},{py - 8:.1f} {px + 7:.1f},{py + 5:.1f} {px - 7:.1f},{py + 5:.1f}' "
                        f"fill='{c}' data-tip='{tip_attr}'/>")  # fmt: skip
+        elif kind == "guard":
+            out.append(f"<rect x='{px:.1f}' y='{py - 2:.1f}' width='12' height='4' fill='{c}' "
+                       f"data-tip='{tip_attr}'/>")  # fmt: skip
         elif kind == "case":
             out.append(
                 f"<rect x='{px - 4:.1f}' y='{py - 4:.1f}' width='8' height='8' fill='{c}' data-tip='{tip_attr}'/>"
@@ -262,6 +277,13 @@ def _hseep(scenario: Scenario, summary: Summary, events: Sequence[Event], links:
                  f"({', '.join(plots[o.plot].needs)}) and it could act where the plot was.")
             )  # fmt: skip
             continue
+        if o.result == "partly-disrupted":
+            done = [f"removed {', '.join(o.removed)}"] if o.removed else []
+            done += [f"guarded {', '.join(o.protected)}"] if o.protected else []
+            strengths.append(
+                (f"{o.disrupted_by} {' and '.join(done)} before {o.name}.",
+                 "The attack still went ahead: the rest of the team was not reached in time.")
+            )  # fmt: skip
         if o.detected_by:
             areas.append(
                 (f"{o.detected_by} held enough to recognise {o.name} {o.detection_hours_before:g} h before the attack, "

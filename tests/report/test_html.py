@@ -52,6 +52,27 @@ class TestSelfContained:
         for agency in ("NSS", "NSIG", "SFS"):
             assert f">{agency}</text>" in text
 
+    def test_the_timeline_shows_what_the_order_did(self, report: Path) -> None:
+        """Who the order removed, and the place it guarded, each a mark in the acting agency's lane."""
+        text = report.read_text()
+        assert "NSS on case NSS-c8: karim-vale in XN — arrested" in text
+        assert "NSS guards venue:grand meridian hotel until 2030-03-16 23:59" in text
+
+    def test_a_partial_disruption_is_a_strength(self, tmp_path: Path) -> None:
+        """Paris under fusion-centre: the Greek police's arrest of Abaaoud is a strength, and the
+        terrace attack that went ahead without him is not counted a disruption."""
+        from tearline import load_scenario
+
+        run_dir = tmp_path / "paris"
+        config = RunConfig(
+            scenario=load_scenario(ROOT / "scenarios" / "paris-2015.yaml"), policy="fusion-centre", seed=1
+        )
+        asyncio.run(replay(config)).write(run_dir)
+        assert runner.invoke(app, ["report", str(run_dir)]).exit_code == 0
+        text = (run_dir / "report.html").read_text()
+        assert "GR-POLICE removed abdelhamid-abaaoud before Shootings on the cafe terraces" in text
+        assert "abdelhamid-abaaoud in GR — arrested" in text
+
     def test_not_a_run_directory_is_a_clear_error(self, tmp_path: Path) -> None:
         """A directory with no record gets exit 2 and a hint, not a traceback."""
         r = runner.invoke(app, ["report", str(tmp_path)])
