@@ -273,6 +273,13 @@ class Casebook:
         identifiers sharing a block are compared (``agencies/_links.py``); the link between two leads
         is the strongest between their identifiers, or co-travel (as ``lead_link`` defines it)."""
         best: dict[str, Link] = {}
+        if self.threshold >= 1.0:  # identical identifiers only: a look-up, no comparison
+            for x in lead.identifiers:
+                exact = pair_link(x, x)
+                for other in self._holders.get(x.key, ()):
+                    if other != lead.id and self._live(other):
+                        best.setdefault(other, exact)
+            return best
         for x in lead.identifiers:
             compared: set[str] = set()
             for block in self._blocks_of(x):
