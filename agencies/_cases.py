@@ -58,6 +58,9 @@ class Case:
     """Pairs of identity keys (a sorted pair) an accepted weaker link took for one person or
     conveyance: a transliteration, an alias, a document."""
     _strengths: dict[str, float] | None = field(default=None, repr=False)
+    _seen: tuple[bool, bool, int | None, float] | None = field(default=None, repr=False)
+    """Cached with the strengths: who, where, the latest end of a timing window (from the firm
+    leads), and the score."""
 
     def add(self, lead: Lead, order: int = 0, at: SimTime = 0) -> None:
         held = self.leads.get(lead.id)
@@ -68,7 +71,7 @@ class Case:
         self.order.setdefault(lead.id, order)
         self.keys.update(i.key for i in lead.identifiers)
         self.refreshed = max(self.refreshed, at)
-        self._strengths = None
+        self._strengths = self._seen = None
 
     def link(self, a: str, b: str, strength: float, keys: tuple[str, str] = ("", "")) -> None:
         """Record a link weaker than 1 between two of its leads (the strongest one found is kept),
@@ -80,7 +83,7 @@ class Case:
         pair = (a, b) if a < b else (b, a)
         if strength > self.links.get(pair, 0.0):
             self.links[pair] = strength
-            self._strengths = None
+            self._strengths = self._seen = None
 
     def absorb(self, other: Case) -> None:
         """Take in another case's leads and links (a lead bridging the two merges them)."""
@@ -145,18 +148,35 @@ class Case:
     def facets(self, now: SimTime) -> tuple[Facet, ...]:
         """What the analyst can see the case holds: who, where, when (a window not yet past), from
         the leads tied to it at least :data:`FACET_STRENGTH`."""
-        strengths = self.strengths()
-        firm = [lead for k, lead in self.leads.items() if strengths[k] >= FACET_STRENGTH]
-        kinds = {i.kind for lead in firm for i in lead.identifiers}
-        indicators = [i for lead in firm for i in lead.indicators]
+        who, where, until, _ = self._summary()
         out: list[Facet] = []
-        if kinds & IDENTITY_KINDS:
+        if who:
             out.append("identity")
-        if kinds & PLACE_KINDS or any(i.kind == "target" for i in indicators):
+        if where:
             out.append("target")
-        if any(i.kind == "timing" and i.window is not None and i.window.end >= now for i in indicators):
+        if until is not None and until >= now:
             out.append("timing")
         return tuple(out)
+
+    def _summary(self) -> tuple[bool, bool, int | None, float]:
+        if self._seen is None:
+            strengths = self.strengths()
+            firm = [lead for k, lead in self.leads.items() if strengths[k] >= FACET_STRENGTH]
+            kinds = {i.kind for lead in firm for i in lead.identifiers}
+            indicators = [i for lead in firm for i in lead.indicators]
+            ends = [i.window.end for i in indicators if i.kind == "timing" and i.window is not None]
+            miss = 1.0
+            for lead in self.leads.values():
+                if lead.derived_from and all(d in self.leads for d in lead.derived_from):
+                    continue
+                miss *= 1.0 - lead.grading.weight * strengths[lead.id]
+            self._seen = (
+                bool(kinds & IDENTITY_KINDS),
+                bool(kinds & PLACE_KINDS) or any(i.kind == "target" for i in indicators),
+                max(ends) if ends else None,
+                round(1.0 - miss, 6),
+            )
+        return self._seen
 
     def score(self) -> float:
         """Corroboration, 0..1: 1 − Π(1 − sᵢ·wᵢ) over the leads' grading weights wᵢ, each scaled by
@@ -164,13 +184,7 @@ class Case:
 
         An assessment whose sources are all in the case adds nothing of its own.
         """
-        strengths = self.strengths()
-        miss = 1.0
-        for lead in self.leads.values():
-            if lead.derived_from and all(d in self.leads for d in lead.derived_from):
-                continue
-            miss *= 1.0 - lead.grading.weight * strengths[lead.id]
-        return round(1.0 - miss, 6)
+        return self._summary()[3]
 
     def actionable(self, agency: ResolvedAgency, now: SimTime) -> bool:
         """The one rule for acting on a case: it holds the facets in the agency's ``act_on`` and
