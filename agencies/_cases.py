@@ -58,7 +58,7 @@ class Case:
     """Pairs of identity keys (a sorted pair) an accepted weaker link took for one person or
     conveyance: a transliteration, an alias, a document."""
     _strengths: dict[str, float] | None = field(default=None, repr=False)
-    _seen: tuple[bool, bool, int | None, float] | None = field(default=None, repr=False)
+    _shown: tuple[bool, bool, int | None, float] | None = field(default=None, repr=False)
     """Cached with the strengths: who, where, the latest end of a timing window (from the firm
     leads), and the score."""
 
@@ -71,7 +71,7 @@ class Case:
         self.order.setdefault(lead.id, order)
         self.keys.update(i.key for i in lead.identifiers)
         self.refreshed = max(self.refreshed, at)
-        self._strengths = self._seen = None
+        self._strengths = self._shown = None
 
     def link(self, a: str, b: str, strength: float, keys: tuple[str, str] = ("", "")) -> None:
         """Record a link weaker than 1 between two of its leads (the strongest one found is kept),
@@ -83,7 +83,7 @@ class Case:
         pair = (a, b) if a < b else (b, a)
         if strength > self.links.get(pair, 0.0):
             self.links[pair] = strength
-            self._strengths = self._seen = None
+            self._strengths = self._shown = None
 
     def absorb(self, other: Case) -> None:
         """Take in another case's leads and links (a lead bridging the two merges them)."""
@@ -148,7 +148,7 @@ class Case:
     def facets(self, now: SimTime) -> tuple[Facet, ...]:
         """What the analyst can see the case holds: who, where, when (a window not yet past), from
         the leads tied to it at least :data:`FACET_STRENGTH`."""
-        who, where, until, _ = self._summary()
+        who, where, until, _ = self._shows()
         out: list[Facet] = []
         if who:
             out.append("identity")
@@ -158,8 +158,8 @@ class Case:
             out.append("timing")
         return tuple(out)
 
-    def _summary(self) -> tuple[bool, bool, int | None, float]:
-        if self._seen is None:
+    def _shows(self) -> tuple[bool, bool, int | None, float]:
+        if self._shown is None:
             strengths = self.strengths()
             firm = [lead for k, lead in self.leads.items() if strengths[k] >= FACET_STRENGTH]
             kinds = {i.kind for lead in firm for i in lead.identifiers}
@@ -170,13 +170,13 @@ class Case:
                 if lead.derived_from and all(d in self.leads for d in lead.derived_from):
                     continue
                 miss *= 1.0 - lead.grading.weight * strengths[lead.id]
-            self._seen = (
+            self._shown = (
                 bool(kinds & IDENTITY_KINDS),
                 bool(kinds & PLACE_KINDS) or any(i.kind == "target" for i in indicators),
                 max(ends) if ends else None,
                 round(1.0 - miss, 6),
             )
-        return self._seen
+        return self._shown
 
     def score(self) -> float:
         """Corroboration, 0..1: 1 − Π(1 − sᵢ·wᵢ) over the leads' grading weights wᵢ, each scaled by
@@ -184,7 +184,7 @@ class Case:
 
         An assessment whose sources are all in the case adds nothing of its own.
         """
-        return self._summary()[3]
+        return self._shows()[3]
 
     def actionable(self, agency: ResolvedAgency, now: SimTime) -> bool:
         """The one rule for acting on a case: it holds the facets in the agency's ``act_on`` and
