@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 import structlog
 
 from tearline.agencies import AgencyService
 from tearline.broker import (
+    Envelope,
+    EventEnvelope,
     Gateway,
     Keystore,
     MemoryTransport,
@@ -247,10 +249,12 @@ class Run:
         writers: dict[str, str | None] = {}
         self.rejected.clear()
         try:
-            for message in await drain(consumer):
-                try:
-                    env = open_envelope(message, self.keys, self.config.run_id, self.senders)
-                except Rejected as exc:
+            messages = await drain(consumer)
+            opened = self._open_chains(messages)
+            for message in messages:
+                env = opened[message.topic, message.partition, message.offset]
+                if isinstance(env, Rejected):
+                    exc = env
                     # Not part of this run's record: counted, never silently skipped.
                     self.rejected[f"audit-{exc.code}"] += 1
                     _log.warning(
@@ -260,12 +264,7 @@ class Run:
                 writer = writers.get(message.topic, "")
                 if writer == "":
                     writer = writers[message.topic] = self.topics.audit_writer(message.topic)
-                if (
-                    env.kind != "event"
-                    or env.body.by != env.sender
-                    or env.body.seq != env.seq
-                    or env.sender != writer
-                ):
+                if not _of_writer(env, writer):
                     self.rejected["audit-forged"] += 1
                     _log.warning(
                         "audit record refused",
@@ -290,6 +289,28 @@ class Run:
         finally:
             await consumer.close()
         return list(events.values())
+
+    def _open_chains(self, messages: Sequence[Message]) -> dict[tuple[str, int, int], Envelope | Rejected]:
+        """Each audit record opened, or why it was refused, by (topic, partition, offset).
+
+        Every writer's topic is a hash chain, read here from its end: a record whose link the next
+        genuine record of the same writer names (``prev``) is covered by that record's signature,
+        so only the signatures of records no later one vouches for are checked — on an intact
+        topic, its last. A record inserted, altered or signed by someone else is vouched for by
+        nothing and is checked, and refused, as before."""
+        opened: dict[tuple[str, int, int], Envelope | Rejected] = {}
+        vouched: dict[str, set[str]] = {}
+        for message in sorted(messages, key=lambda m: (m.topic, m.partition, m.offset), reverse=True):
+            chain = vouched.setdefault(message.topic, set())
+            try:
+                env = open_envelope(message, self.keys, self.config.run_id, self.senders, vouched=chain)
+            except Rejected as exc:
+                opened[message.topic, message.partition, message.offset] = exc
+                continue
+            if _of_writer(env, self.topics.audit_writer(message.topic)):
+                chain.add(env.prev)
+            opened[message.topic, message.partition, message.offset] = env
+        return opened
 
     def finish(
         self,
@@ -344,6 +365,16 @@ collection over everything in the process: more than a third of a replay's CPU t
 _paced = 0
 _thresholds: tuple[int, int, int] = (0, 0, 0)
 _pacing = threading.Lock()
+
+
+def _of_writer(env: Envelope, writer: str | None) -> TypeGuard[EventEnvelope]:
+    """Whether ``env`` is an event of ``writer`` under its own sequence number (what its audit topic may hold)."""
+    return (
+        isinstance(env, EventEnvelope)
+        and env.body.by == env.sender
+        and env.body.seq == env.seq
+        and env.sender == writer
+    )
 
 
 @contextmanager

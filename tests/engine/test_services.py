@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from tearline import Lead, RunConfig, Scenario, replay
 from tearline.broker import Keystore, MemoryTransport, Service, ServiceSettings, Topics, drain
-from tearline.broker._envelope import LeadEnvelope, seal
-from tearline.model import GATEWAY, WORLD
+from tearline.broker._envelope import EventEnvelope, LeadEnvelope, seal
+from tearline.model import GATEWAY, WORLD, ActionEvent
 from tearline.run._clock import last_audit_seq
-from tearline.run._driver import Run
+from tearline.run._driver import CLOCK, Run
 
 
 class TestDeadLetters:
@@ -96,6 +96,62 @@ async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: i
     return run.finish(
         events, transport_name="memory", dead_letters=sum(s.dead_letters for s in [world, *others])
     )
+
+
+class TestAuditChain:
+    async def test_a_chain_is_checked_by_its_last_signature_and_an_inserted_record_is_refused(
+        self, teaching: Scenario, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every record of an intact audit topic is covered by the signature of the last one (each
+        names the SHA-256 of the one before it), so reading the record checks one signature per
+        writer; a record slipped into the middle of a topic — signed with another's key — is vouched
+        for by nothing, is checked, and is refused. The record is the clean one."""
+        config = RunConfig(scenario=teaching, policy="fusion-centre", seed=1)
+        clean = await replay(config)
+        run = Run(config, sealed=True)  # bytes and Ed25519 signatures, as between processes
+        transport = MemoryTransport()
+        await run.create_topics(transport)
+        world = run.world(transport)
+        others: list[Service] = [
+            run.gateway(transport),
+            *(run.agency(a, transport) for a in sorted(run.agencies)),
+        ]
+        for s in [world, *others]:
+            await s.open()
+        driver = run.driver(world, others)
+        await driver.run(windows=20)
+        assert driver.peek() is not None, "the record must be slipped in mid-run"
+        t = teaching.start + 86_400
+        action = ActionEvent(
+            at=t, by="NSS", seq=10**6, agency="NSS", case="NSS-c1", action="interdict",
+            identifiers=("karim.vale@example.org",), score=0.99,
+        )  # fmt: skip
+        forged = EventEnvelope(run=config.run_id, sender="NSS", seq=10**6, at=t, body=action)
+        hostile = Keystore.generate(["NSS", CLOCK])  # right names, wrong keys
+        value, headers = seal(forged, hostile)
+        nss = next(s for s in others if s.name == "NSS")
+        before = nss.seq
+        await transport.publish(run.topics.audit("NSS"), value, key=b"NSS", headers=headers)
+        await driver.run()
+        assert nss.seq > before, "NSS must write after the inserted record, so that it is mid-chain"
+
+        checked: list[str] = []
+        verify = run.keys.verify_digest
+
+        def counting(signer: str, digest: bytes, signature: bytes) -> bool:
+            checked.append(signer)
+            return verify(signer, digest, signature)
+
+        monkeypatch.setattr(run.keys, "verify_digest", counting)
+        events = await run.collect(transport)
+        result = run.finish(events, transport_name="memory")
+
+        assert result.digest == clean.digest
+        assert run.rejected == {"audit-forged": 1}
+        writers = {e.by for e in events}
+        assert len(events) > 10 * len(writers)
+        # One signature per writer's chain, and the inserted record's own (which fails).
+        assert sorted(checked) == sorted([*writers, "NSS"])
 
 
 class TestRestart:
