@@ -292,14 +292,14 @@ class KafkaTransport(Transport):
             self._replication = min(3, brokers)
         return self._replication
 
-    async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> frozenset[str]:
         _, admin = self._ready()
         for spec in specs:
             if spec.partitions < 1:
                 raise TransportError(f"topic {spec.name!r}: partitions must be at least 1")
         todo = [s for s in specs if s.name not in self._known]
         if not todo:
-            return
+            return frozenset()
         rf = await self.replication_factor()
         # Replicated topics tolerate one replica down and lose no acknowledged record (acks=all).
         isr = {"min.insync.replicas": str(min(2, rf))}
@@ -309,8 +309,11 @@ class KafkaTransport(Transport):
         )
         problems = []
         denied = []
+        created = []
         for name, code, *rest in response.topic_errors:
-            if code == TOPIC_AUTHORIZATION_FAILED:
+            if code == 0:
+                created.append(name)
+            elif code == TOPIC_AUTHORIZATION_FAILED:
                 denied.append(name)  # fine if it exists already (created by the driver)
             elif code not in (0, TOPIC_ALREADY_EXISTS):
                 message = rest[0] if rest and isinstance(rest[0], str) else ""
@@ -327,6 +330,7 @@ class KafkaTransport(Transport):
                     "have the driver or an admin create them"
                 ) from None
         await self._describe([s.name for s in todo if s.name not in denied], wait=True)
+        return frozenset(created)
 
     async def delete_topics(self, topics: Sequence[str]) -> None:
         """Delete ``topics`` (a run's own topics, when it ends). Needs an admin's rights."""
@@ -382,6 +386,8 @@ class KafkaTransport(Transport):
 
     async def end_offsets(self, topics: Sequence[str]) -> dict[str, tuple[int, ...]]:
         """The next offset of every partition of ``topics`` (where a run that starts now begins)."""
+        if not topics:
+            return {}
         counts = await self._describe(topics)
         probe = await self._probe()
         tps = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]

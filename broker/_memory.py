@@ -45,16 +45,19 @@ class MemoryTransport(Transport):
         """Who reads each partition now (kept by :func:`_rebalance`), to tell them of new records."""
         self._closed = False
 
-    async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> frozenset[str]:
         self._check_open()
+        created: set[str] = set()
         for spec in specs:
             if spec.partitions < 1:
                 raise TransportError(f"topic {spec.name!r}: partitions must be at least 1")
             if spec.name not in self._logs:
                 self._logs[spec.name] = [[] for _ in range(spec.partitions)]
                 self._round_robin[spec.name] = itertools.cycle(range(spec.partitions))
+                created.add(spec.name)
         for group in self._groups.values():
             _rebalance(group)
+        return frozenset(created)
 
     def topics(self) -> list[str]:
         return sorted(self._logs)

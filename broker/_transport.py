@@ -132,8 +132,9 @@ class Transport(_Closing):
         return None
 
     @abstractmethod
-    async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
-        """Create topics that do not exist yet (existing ones are left as they are)."""
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> frozenset[str]:
+        """Create topics that do not exist yet (existing ones are left as they are); return the
+        names of those this call created, which hold nothing older than the call."""
 
     @abstractmethod
     async def partitions(self, topic: str) -> int:

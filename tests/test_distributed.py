@@ -215,8 +215,8 @@ class _CrashAfter(Transport):
         self.inner = inner
         self.left = publishes
 
-    async def create_topics(self, specs: Sequence[TopicSpec]) -> None:
-        await self.inner.create_topics(specs)
+    async def create_topics(self, specs: Sequence[TopicSpec]) -> frozenset[str]:
+        return await self.inner.create_topics(specs)
 
     async def partitions(self, topic: str) -> int:
         return await self.inner.partitions(topic)

@@ -312,9 +312,14 @@ async def post(transport: Transport, topic: str, msg: Control, keys: Keystore, s
 
 
 async def scope(transport: Transport, run: Run) -> dict[str, tuple[int, ...]]:
-    """Create the run's topics and start every reader at their current end (the run's start offsets)."""
-    await run.create_topics(transport)
-    floor = await transport.end_offsets([spec.name for spec in run.topics.specs(run.agencies)])
+    """Create the run's topics and start every reader at their current end (the run's start offsets).
+
+    A topic this call created starts at 0 without asking the broker (on Kafka, asking about
+    dozens of new topics waits for the client's metadata to learn each: 0.75 s for Mumbai's 67)."""
+    created = await run.create_topics(transport)
+    specs = run.topics.specs(run.agencies)
+    floor = await transport.end_offsets([s.name for s in specs if s.name not in created])
+    floor.update({s.name: (0,) * s.partitions for s in specs if s.name in created})
     transport.begin_at(floor)
     return floor
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import itertools
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,8 +232,9 @@ class Run:
             watchlist=watchlist(self.config, self.agencies[agency_id]),
         )
 
-    async def create_topics(self, transport: Transport) -> None:
-        await transport.create_topics(self.topics.specs(self.agencies))
+    async def create_topics(self, transport: Transport) -> frozenset[str]:
+        """Create the run's topics where missing; the names of those created (see :meth:`Transport.create_topics`)."""
+        return await transport.create_topics(self.topics.specs(self.agencies))
 
     def driver(self, world: World, others: Sequence[Participant]) -> Driver:
         return Driver(self, world, others)
@@ -367,6 +369,13 @@ _thresholds: tuple[int, int, int] = (0, 0, 0)
 _pacing = threading.Lock()
 
 
+async def _each(steps: Iterable[Awaitable[None]]) -> None:
+    """Await them all at once; then raise the first failure, if any (none is left running)."""
+    for outcome in await asyncio.gather(*steps, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 def _of_writer(env: Envelope, writer: str | None) -> TypeGuard[EventEnvelope]:
     """Whether ``env`` is an event of ``writer`` under its own sequence number (what its audit topic may hold)."""
     return (
@@ -437,8 +446,8 @@ async def _replay(
             *(run.agency(a, transport) for a in sorted(run.agencies)),
         ]
         services = [world, *others]
-        for s in services:
-            await s.open()
+        # Together: on a broker each joins a consumer group of its own, a few round trips apiece.
+        await _each(s.open() for s in services)
         await run.driver(world, others).run(on_step=on_step)
         events = await run.collect(transport)
         result = run.finish(
@@ -452,7 +461,6 @@ async def _replay(
         )
         return result
     finally:
-        for s in services:
-            await s.close()
+        await _each(s.close() for s in services)
         if own:
             await transport.close()

@@ -180,9 +180,10 @@ class TransportContract:
 
     async def test_create_is_idempotent_and_keeps_existing_topics(self, backend: Backend) -> None:
         async with backend.connect() as transport:
-            topic = unique("twice")
-            await transport.create_topics([TopicSpec(topic, 2, {"retention.ms": "-1"})])
-            await transport.create_topics([TopicSpec(topic, 5)])
+            topic, other = unique("twice"), unique("other")
+            assert await transport.create_topics([TopicSpec(topic, 2, {"retention.ms": "-1"})]) == {topic}
+            created = await transport.create_topics([TopicSpec(topic, 5), TopicSpec(other, 1)])
+            assert created == {other}  # only what this call created: it holds nothing older
             assert await transport.partitions(topic) == 2
             with pytest.raises(TransportError, match="at least 1"):
                 await transport.create_topics([TopicSpec(unique("none"), 0)])
