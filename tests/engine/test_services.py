@@ -14,7 +14,7 @@ from tearline.broker import Keystore, MemoryTransport, Service, ServiceSettings,
 from tearline.broker._envelope import EventEnvelope, LeadEnvelope, seal
 from tearline.model import GATEWAY, WORLD, ActionEvent
 from tearline.run._clock import last_audit_seq
-from tearline.run._driver import CLOCK, Run
+from tearline.run._driver import CLOCK, Driver, Run
 
 
 class TestDeadLetters:
@@ -72,7 +72,9 @@ class TestDeadLetters:
         assert parsed[1]["value"].endswith("(298976 more bytes)")
 
 
-async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: int | None = None) -> Any:
+async def _driver_on(run: Run, transport: MemoryTransport) -> Driver:
+    """The run's world, gateway and agencies on ``transport``, opened, under one driver."""
+    await run.create_topics(transport)
     world = run.world(transport)
     others: list[Service] = [
         run.gateway(transport),
@@ -80,7 +82,12 @@ async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: i
     ]
     for s in [world, *others]:
         await s.open()
-    driver = run.driver(world, others)
+    return run.driver(world, others)
+
+
+async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: int | None = None) -> Any:
+    driver = await _driver_on(run, transport)
+    world, others = driver.world, driver.others
     if restart_gateway_at is not None:
         # Drive part of the run, lose the gateway (its memory, not its log), start a new one.
         await driver.run(windows=restart_gateway_at)
@@ -89,12 +96,13 @@ async def _replay_on(run: Run, transport: MemoryTransport, restart_gateway_at: i
         n = await last_audit_seq(transport, run, GATEWAY)
         fresh = run.gateway(transport, suppress_through=n)
         await fresh.open(rebuild=True)
-        driver.others[0] = fresh
         others[0] = fresh
     await driver.run()
     events = await run.collect(transport)
     return run.finish(
-        events, transport_name="memory", dead_letters=sum(s.dead_letters for s in [world, *others])
+        events,
+        transport_name="memory",
+        dead_letters=world.dead_letters + sum(s.dead_letters for s in others if isinstance(s, Service)),
     )
 
 
@@ -110,15 +118,8 @@ class TestAuditChain:
         clean = await replay(config)
         run = Run(config, sealed=True)  # bytes and Ed25519 signatures, as between processes
         transport = MemoryTransport()
-        await run.create_topics(transport)
-        world = run.world(transport)
-        others: list[Service] = [
-            run.gateway(transport),
-            *(run.agency(a, transport) for a in sorted(run.agencies)),
-        ]
-        for s in [world, *others]:
-            await s.open()
-        driver = run.driver(world, others)
+        driver = await _driver_on(run, transport)
+        others = driver.others
         await driver.run(windows=20)
         assert driver.peek() is not None, "the record must be slipped in mid-run"
         t = teaching.start + 86_400
@@ -129,7 +130,7 @@ class TestAuditChain:
         forged = EventEnvelope(run=config.run_id, sender="NSS", seq=10**6, at=t, body=action)
         hostile = Keystore.generate(["NSS", CLOCK])  # right names, wrong keys
         value, headers = seal(forged, hostile)
-        nss = next(s for s in others if s.name == "NSS")
+        nss = next(s for s in others if isinstance(s, Service) and s.name == "NSS")
         before = nss.seq
         await transport.publish(run.topics.audit("NSS"), value, key=b"NSS", headers=headers)
         await driver.run()
@@ -191,17 +192,7 @@ def _windows(config: RunConfig) -> int:
     if config.run_id not in _WINDOWS:
 
         async def count() -> int:
-            transport = MemoryTransport()
-            run = Run(config)
-            await run.create_topics(transport)
-            world = run.world(transport)
-            others: list[Service] = [
-                run.gateway(transport),
-                *(run.agency(a, transport) for a in sorted(run.agencies)),
-            ]
-            for s in [world, *others]:
-                await s.open()
-            driver = run.driver(world, others)
+            driver = await _driver_on(Run(config), MemoryTransport())
             await driver.run()
             return driver.windows
 
