@@ -256,11 +256,10 @@ class Run:
             for message in messages:
                 env = opened[message.topic, message.partition, message.offset]
                 if isinstance(env, Rejected):
-                    exc = env
                     # Not part of this run's record: counted, never silently skipped.
-                    self.rejected[f"audit-{exc.code}"] += 1
+                    self.rejected[f"audit-{env.code}"] += 1
                     _log.warning(
-                        "audit record refused", reason=exc.reason, topic=message.topic, offset=message.offset
+                        "audit record refused", reason=env.reason, topic=message.topic, offset=message.offset
                     )
                     continue
                 writer = writers.get(message.topic, "")
